@@ -1,0 +1,59 @@
+//! `#[secure_api]`: the impl-level macro that rewrites guarded operations before
+//! poem-openapi's `#[OpenApi]` sees them.
+//!
+//! poem-openapi fixes each operation's parameters and return type when `#[OpenApi]`
+//! expands, so the guard (a parameter that runs first) and the documented 401/403
+//! (a return-type wrapper) can only be added by a macro that runs before it: this one.
+
+mod ast;
+mod attr;
+mod expand;
+mod valid;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub(crate) fn expand_secure_api(args: TokenStream, item: TokenStream) -> TokenStream {
+    let args = match attr::ApiArgs::parse(args) {
+        Ok(args) => args,
+        Err(error) => return with_item(error.to_compile_error(), item),
+    };
+    let item_impl = match syn::parse2::<syn::ItemImpl>(item.clone()) {
+        Ok(item_impl) => item_impl,
+        Err(_) => {
+            let error = syn::Error::new_spanned(
+                &item,
+                "#[secure_api] goes on an `impl` block of API operations, where \
+                 poem-openapi's #[OpenApi] would go",
+            );
+            return with_item(error.to_compile_error(), item);
+        }
+    };
+    let api = match ast::Api::from_impl(args, item_impl) {
+        Ok(api) => api,
+        Err(errors) => return errors,
+    };
+    if let Err(errors) = valid::check(&api) {
+        return errors;
+    }
+    expand::expand(api)
+}
+
+/// Reports a method attribute of ours that no `#[secure_api]` consumed: it was
+/// written on an impl without `#[secure_api]`, or outside any impl.
+pub(crate) fn misplaced_method_attribute(name: &str, item: TokenStream) -> TokenStream {
+    let message = format!(
+        "#[{name}] only works on an operation inside an impl marked \
+         #[secure_api(scopes = YourScopes)]; put #[secure_api(...)] on the impl, \
+         in place of poem-openapi's #[OpenApi]"
+    );
+    // An attribute macro's call site is the attribute itself: the error points there.
+    let error = syn::Error::new(proc_macro2::Span::call_site(), message).to_compile_error();
+    with_item(error, item)
+}
+
+/// Keeps the user's item next to the error so the rest of the crate still compiles
+/// and the user sees only the error that matters.
+fn with_item(error: TokenStream, item: TokenStream) -> TokenStream {
+    quote!(#error #item)
+}

@@ -1,0 +1,51 @@
+//! Procedural macros of [`secure-api`](https://docs.rs/secure-api).
+//!
+//! Use them through `secure_api` (`use secure_api::prelude::*;`): every path they emit
+//! is absolute (`::secure_api::...`), so a service depends on `secure-api` alone.
+//! Each macro is three steps, each in its own file: `ast.rs`/`attr.rs` read the
+//! user's item, `valid.rs` checks it and collects every error, `expand.rs` writes code.
+
+#![deny(missing_docs)]
+
+mod api;
+mod ctxt;
+mod scope_token;
+mod scopes;
+
+use proc_macro::TokenStream;
+
+/// Turns an `impl` block into a poem-openapi API whose operations enforce and document
+/// their security. It sits where `#[OpenApi]` would and emits it.
+///
+/// Arguments: `scopes = YourScopes` (the enum that derives `Scopes`), then any
+/// argument of poem-openapi's `#[OpenApi(...)]` (`prefix_path`, `tag`, ...).
+/// See `secure_api` for the full guide.
+#[proc_macro_attribute]
+pub fn secure_api(args: TokenStream, item: TokenStream) -> TokenStream {
+    api::expand_secure_api(args.into(), item.into()).into()
+}
+
+/// Requires scopes on one operation of a `#[secure_api]` impl:
+/// `#[requires_scopes("a", "b")]` (all of them) or
+/// `#[requires_scopes(any("a", "b"))]` (at least one).
+///
+/// On its own (outside `#[secure_api]`) it is a compile error that says where it belongs.
+#[proc_macro_attribute]
+pub fn requires_scopes(_args: TokenStream, item: TokenStream) -> TokenStream {
+    api::misplaced_method_attribute("requires_scopes", item.into()).into()
+}
+
+/// Declares a service's OAuth2 scopes, with descriptions, once.
+///
+/// ```text
+/// #[derive(Scopes)]
+/// #[scopes(token_url = "/token")]          // optional; "/token" by default
+/// enum Scope {
+///     #[scope("users:read", "Read user profiles")]
+///     UsersRead,
+/// }
+/// ```
+#[proc_macro_derive(Scopes, attributes(scope, scopes))]
+pub fn derive_scopes(item: TokenStream) -> TokenStream {
+    scopes::expand_derive(item.into()).into()
+}

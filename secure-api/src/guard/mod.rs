@@ -1,0 +1,60 @@
+//! Guards: the checks that run before a handler, each a type you can name and use
+//! without any macro.
+//!
+//! # Order of checks
+//!
+//! An operation's guards run before any of its other parameters are extracted, so
+//! before the request body is read or parsed: an unauthenticated or unauthorized
+//! caller gets its 401/403 (never a 422 for a bad body) and costs no body parsing.
+//! The order is fixed:
+//!
+//! 1. host (trusted hosts),
+//! 2. limits keyed by client IP,
+//! 3. authentication (the bearer token, its subject still known and enabled),
+//! 4. scopes,
+//! 5. limits keyed by the principal,
+//! 6. the body, then the handler; security headers on the way out.
+//!
+//! # Without the macros
+//!
+//! `#[requires_scopes]` is sugar over [`Authorized`]: put it first among an
+//! operation's parameters, name the requirement as a type, and return
+//! [`Guarded`] to document 401/403:
+//!
+//! ```
+//! use secure_api::{Authorized, Guarded, Requirement, ScopeName, ScopeRequirement, Scopes};
+//! use secure_api::poem_openapi::{self, payload::PlainText};
+//!
+//! #[derive(Scopes)]
+//! enum Scope { #[scope("users:write", "Create users")] UsersWrite }
+//!
+//! struct CanWriteUsers;
+//! impl ScopeRequirement for CanWriteUsers {
+//!     const REQUIREMENT: Requirement = Requirement::all_of(&["users:write"]);
+//! }
+//!
+//! struct Api;
+//!
+//! #[poem_openapi::OpenApi]
+//! impl Api {
+//!     #[oai(path = "/users", method = "post")]
+//!     async fn create(
+//!         &self,
+//!         #[oai(scope = "USERS_WRITE")] auth: Authorized<Scope, CanWriteUsers>,
+//!         body: PlainText<String>,
+//!     ) -> Guarded<PlainText<String>> {
+//!         Guarded::new(PlainText(format!("{} created {}", auth.principal().subject(), body.0)))
+//!     }
+//! }
+//! // poem-openapi documents a scope through a path to a value: this constant.
+//! const USERS_WRITE: ScopeName = ScopeName("users:write");
+//! ```
+//!
+//! Outside poem-openapi, [`Authenticator::authenticate`] does the same for any poem
+//! handler.
+
+mod bearer;
+
+pub use crate::response::Guarded;
+pub(crate) use bearer::register_scheme;
+pub use bearer::{AuthRejection, Authenticator, Authorized};

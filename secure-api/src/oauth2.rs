@@ -1,0 +1,291 @@
+//! A ready OAuth2 token endpoint: the resource owner password credentials grant
+//! (RFC 6749 §4.3), over any [`UserStore`](crate::users::UserStore).
+//!
+//! Refusals follow RFC 6749 §5.2: **400** with `{"error": "invalid_grant"}` for a wrong
+//! username or password, the same body, headers and (through a dummy hash) the same
+//! time whether or not the user exists or is disabled.
+
+use crate::{
+    password::{PasswordError, PasswordHasher},
+    Authenticator,
+};
+use poem_openapi::{payload::Form, payload::Json, ApiResponse, Object, OpenApi};
+use serde::Deserialize;
+
+/// The token endpoint, mounted at `/token` (nest it elsewhere and set
+/// `#[scopes(token_url = "...")]` to match).
+///
+/// ```
+/// use secure_api::{Authenticator, oauth2::PasswordGrant, password::PasswordHasher};
+/// use secure_api::{token::{SigningKey, TokenService}, users::InMemoryUserStore};
+/// use secure_api::poem_openapi::OpenApiService;
+///
+/// let tokens = TokenService::builder().issuer("https://api.example.com")
+///     .audience("https://api.example.com")
+///     .signing_key(SigningKey::hs256("main", &[42u8; 32]).unwrap())
+///     .build().unwrap();
+/// let auth = Authenticator::new(tokens, InMemoryUserStore::new());
+/// let api = OpenApiService::new(PasswordGrant::new(auth, PasswordHasher::new()), "Demo", "1.0");
+/// ```
+#[derive(Debug, Clone)]
+pub struct PasswordGrant {
+    authenticator: Authenticator,
+    hasher: PasswordHasher,
+}
+
+impl PasswordGrant {
+    /// A token endpoint that checks passwords with `hasher` and issues tokens with the
+    /// authenticator's token service, for the users of its store.
+    ///
+    /// ```
+    /// # use secure_api::{Authenticator, oauth2::PasswordGrant, password::PasswordHasher};
+    /// # use secure_api::{token::{SigningKey, TokenService}, users::InMemoryUserStore};
+    /// # let tokens = TokenService::builder().issuer("i").audience("a")
+    /// #     .signing_key(SigningKey::hs256("k", &[1u8; 32]).unwrap()).build().unwrap();
+    /// let grant = PasswordGrant::new(Authenticator::new(tokens, InMemoryUserStore::new()), PasswordHasher::new());
+    /// ```
+    pub fn new(authenticator: Authenticator, hasher: PasswordHasher) -> Self {
+        PasswordGrant {
+            authenticator,
+            hasher,
+        }
+    }
+}
+
+/// The form of a token request (RFC 6749 §4.3.2).
+#[derive(Deserialize, Object)]
+pub struct TokenRequest {
+    /// Must be `password`.
+    pub grant_type: String,
+    /// The user's name.
+    pub username: String,
+    /// The user's password.
+    #[oai(write_only)]
+    pub password: String,
+    /// The scopes asked for, space-separated; the token carries those the user has.
+    /// Absent or empty: all of the user's scopes.
+    pub scope: Option<String>,
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Object)]
+pub struct AccessTokenBody {
+    /// The bearer token.
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+}
+
+/// An error response of the token endpoint (RFC 6749 §5.2).
+#[derive(Object)]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`
+    /// or `temporarily_unavailable`.
+    pub error: String,
+    /// A human-readable explanation.
+    pub error_description: String,
+}
+
+/// The answers of the token endpoint.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "malformed_token_request")]
+pub enum TokenResponse {
+    /// A token was issued.
+    #[oai(status = 200)]
+    Issued(
+        Json<AccessTokenBody>,
+        #[oai(header = "Cache-Control")] String,
+        #[oai(header = "Pragma")] String,
+    ),
+    /// The request was refused (RFC 6749 §5.2); a wrong username and a wrong
+    /// password give the same `invalid_grant`.
+    #[oai(status = 400)]
+    Refused(
+        Json<OAuthErrorBody>,
+        #[oai(header = "Cache-Control")] String,
+        #[oai(header = "Pragma")] String,
+    ),
+    /// The user store is unavailable; retry later.
+    #[oai(status = 503)]
+    Unavailable(Json<OAuthErrorBody>, #[oai(header = "Retry-After")] u32),
+}
+
+impl TokenResponse {
+    fn refused(error: &str, description: impl Into<String>) -> Self {
+        TokenResponse::Refused(
+            Json(OAuthErrorBody {
+                error: error.to_owned(),
+                error_description: description.into(),
+            }),
+            NO_STORE.to_owned(),
+            NO_CACHE.to_owned(),
+        )
+    }
+
+    fn wrong_credentials() -> Self {
+        Self::refused("invalid_grant", "wrong username or password")
+    }
+}
+
+const NO_STORE: &str = "no-store";
+const NO_CACHE: &str = "no-cache";
+
+fn malformed_token_request(error: poem::Error) -> TokenResponse {
+    tracing::debug!(%error, "malformed token request");
+    TokenResponse::refused(
+        "invalid_request",
+        "send a form (application/x-www-form-urlencoded) with grant_type=password, username and password",
+    )
+}
+
+/// Longest accepted username, so a lookup never carries an arbitrary blob.
+const MAX_USERNAME_BYTES: usize = 256;
+
+#[OpenApi]
+impl PasswordGrant {
+    /// Log in with a username and password
+    ///
+    /// The OAuth2 resource owner password credentials grant (RFC 6749 §4.3). The token
+    /// carries the requested scopes the user has (all of them when `scope` is absent).
+    #[oai(path = "/token", method = "post")]
+    async fn token(&self, form: Form<TokenRequest>) -> TokenResponse {
+        let form = form.0;
+        if form.grant_type != "password" {
+            return TokenResponse::refused(
+                "unsupported_grant_type",
+                "this endpoint supports grant_type=password",
+            );
+        }
+        if form.username.is_empty() || form.username.len() > MAX_USERNAME_BYTES {
+            return TokenResponse::refused(
+                "invalid_request",
+                format!("username must be 1 to {MAX_USERNAME_BYTES} bytes"),
+            );
+        }
+        let requested: Vec<&str> = form
+            .scope
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect();
+        if let Some(bad) = requested.iter().find(|s| !is_scope_token(s)) {
+            return TokenResponse::refused(
+                "invalid_scope",
+                format!("`{bad}` is not a valid scope"),
+            );
+        }
+
+        let user = match self.authenticator.users().find_user(&form.username).await {
+            Ok(user) => user,
+            Err(error) => {
+                tracing::error!(%error, "token endpoint: user store unavailable");
+                return TokenResponse::Unavailable(
+                    Json(OAuthErrorBody {
+                        error: "temporarily_unavailable".to_owned(),
+                        error_description: "try again later".to_owned(),
+                    }),
+                    1,
+                );
+            }
+        };
+        // An unknown user is checked against a dummy hash, so it costs the same time
+        // as a wrong password and the answer cannot tell the two apart.
+        let stored = user.as_ref().map(|u| u.password_hash.as_str());
+        let check = match self.hasher.verify(&form.password, stored).await {
+            Ok(check) => check,
+            Err(PasswordError::TooLong { max_bytes }) => {
+                return TokenResponse::refused(
+                    "invalid_request",
+                    format!("passwords are at most {max_bytes} bytes"),
+                );
+            }
+            Err(PasswordError::Empty) => {
+                return TokenResponse::refused("invalid_request", "password is required");
+            }
+            Err(error) => {
+                tracing::error!(%error, username = %form.username, "password verification failed");
+                return TokenResponse::wrong_credentials();
+            }
+        };
+        let user = match user {
+            Some(user) if check.matches && !user.disabled => user,
+            Some(user) if check.matches => {
+                tracing::info!(username = %user.username, "login refused: user disabled");
+                return TokenResponse::wrong_credentials();
+            }
+            _ => {
+                tracing::info!(username = %form.username, "login refused: wrong username or password");
+                return TokenResponse::wrong_credentials();
+            }
+        };
+        if check.needs_rehash {
+            self.upgrade_hash(&user.username, &form.password).await;
+        }
+
+        let granted: Vec<&str> = match requested.is_empty() {
+            true => user.scopes.iter().map(String::as_str).collect(),
+            false => {
+                let mut granted = Vec::new();
+                for scope in requested {
+                    if user.scopes.iter().any(|s| s == scope) && !granted.contains(&scope) {
+                        granted.push(scope);
+                    }
+                }
+                granted
+            }
+        };
+        match self.authenticator.tokens().issue(&user.username, &granted) {
+            Ok(issued) => {
+                tracing::info!(username = %user.username, scope = %issued.scope, "token issued");
+                TokenResponse::Issued(
+                    Json(AccessTokenBody {
+                        access_token: issued.access_token,
+                        token_type: "bearer".to_owned(),
+                        expires_in: issued.expires_in,
+                        scope: issued.scope,
+                    }),
+                    NO_STORE.to_owned(),
+                    NO_CACHE.to_owned(),
+                )
+            }
+            Err(error) => {
+                // Only a stored scope that is not a valid scope token gets here.
+                tracing::error!(%error, username = %user.username, "token issuing failed");
+                TokenResponse::refused("invalid_scope", "the user's scopes cannot be issued")
+            }
+        }
+    }
+}
+
+impl PasswordGrant {
+    /// Rehashes with the current parameters after a successful login; a failure is
+    /// logged and the login still succeeds, since the old hash still verifies.
+    async fn upgrade_hash(&self, username: &str, password: &str) {
+        let result = match self.hasher.hash(password).await {
+            Ok(phc) => self
+                .authenticator
+                .users()
+                .set_password_hash(username, &phc)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        match result {
+            Ok(()) => tracing::info!(%username, "password hash upgraded to current parameters"),
+            Err(error) => tracing::warn!(%username, %error, "password hash upgrade failed"),
+        }
+    }
+}
+
+/// RFC 6749 §3.3 `scope-token`.
+fn is_scope_token(scope: &str) -> bool {
+    !scope.is_empty()
+        && scope
+            .bytes()
+            .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+}

@@ -1,0 +1,72 @@
+//! The verified caller, as handlers receive it.
+
+use crate::token::AccessClaims;
+
+/// Who called: the verified subject of a bearer token, its scopes and all its claims.
+///
+/// An operation of a `#[secure_api]` impl gets it by naming a parameter of this type;
+/// asking for it requires a valid token even without `#[requires_scopes]`.
+///
+/// ```
+/// # use secure_api::Principal;
+/// fn greet(who: &Principal) -> String {
+///     format!("hello {}, you may {:?}", who.subject(), who.scopes().collect::<Vec<_>>())
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    claims: AccessClaims,
+}
+
+impl Principal {
+    /// Wraps verified claims. Only the guard (or your own code, after verifying) builds one.
+    ///
+    /// ```
+    /// # use secure_api::{Principal, token::AccessClaims};
+    /// # fn claims() -> AccessClaims { unimplemented!() }
+    /// # fn demo() { let who = Principal::from_verified_claims(claims()); }
+    /// ```
+    pub fn from_verified_claims(claims: AccessClaims) -> Self {
+        Principal { claims }
+    }
+
+    /// The token's `sub`: the username for tokens of the password flow.
+    ///
+    /// ```
+    /// # use secure_api::Principal;
+    /// fn log_in_as(who: &Principal) -> &str { who.subject() }
+    /// ```
+    pub fn subject(&self) -> &str {
+        &self.claims.sub
+    }
+
+    /// The scopes the token grants.
+    ///
+    /// ```
+    /// # use secure_api::Principal;
+    /// fn count(who: &Principal) -> usize { who.scopes().count() }
+    /// ```
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.claims.scopes()
+    }
+
+    /// Whether the token grants `scope`.
+    ///
+    /// ```
+    /// # use secure_api::Principal;
+    /// fn can_write(who: &Principal) -> bool { who.has_scope("users:write") }
+    /// ```
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes().any(|granted| granted == scope)
+    }
+
+    /// Every verified claim of the token.
+    ///
+    /// ```
+    /// # use secure_api::Principal;
+    /// fn token_id(who: &Principal) -> Option<&str> { who.claims().jti.as_deref() }
+    /// ```
+    pub fn claims(&self) -> &AccessClaims {
+        &self.claims
+    }
+}

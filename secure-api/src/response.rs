@@ -1,0 +1,136 @@
+//! [`Guarded`]: the return type of a guarded operation, which adds the guards'
+//! error answers to the operation's documented responses.
+
+use crate::{
+    guard::AuthRejection,
+    problem::{ProblemDetails, PROBLEM_JSON},
+};
+use poem::error::IntoResult;
+use poem_openapi::{
+    registry::{
+        MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+    },
+    types::Type,
+    ApiResponse,
+};
+
+/// An operation's own response `R`, plus the answers of its guards: 401 (and, with
+/// `SCOPED`, 403) with their `WWW-Authenticate` header, in the OpenAPI document.
+///
+/// At run time it is `R` unchanged; a guard's refusal never reaches `R`'s own
+/// bad-request handler.
+///
+/// ```
+/// use secure_api::Guarded;
+/// use secure_api::poem_openapi::payload::PlainText;
+///
+/// fn answer() -> Guarded<PlainText<&'static str>> {
+///     Guarded::new(PlainText("hello"))
+/// }
+/// ```
+pub struct Guarded<R, const SCOPED: bool = true> {
+    outcome: Outcome<R>,
+}
+
+enum Outcome<R> {
+    Handled(R),
+    Refused(poem::Error),
+}
+
+impl<R, const SCOPED: bool> Guarded<R, SCOPED> {
+    /// Wraps the handler's answer.
+    ///
+    /// ```
+    /// # use secure_api::Guarded;
+    /// # use secure_api::poem_openapi::payload::PlainText;
+    /// let answer: Guarded<PlainText<String>> = Guarded::new(PlainText("ok".to_owned()));
+    /// ```
+    pub fn new(response: R) -> Self {
+        Guarded {
+            outcome: Outcome::Handled(response),
+        }
+    }
+}
+
+// Not `IntoResponse`: poem's blanket `IntoResult<T> for T: IntoResponse` would then
+// overlap, and this impl lets `R` be `Result<T, E>` as well as a plain response.
+impl<R, T, const SCOPED: bool> IntoResult<T> for Guarded<R, SCOPED>
+where
+    R: IntoResult<T>,
+    T: poem::IntoResponse,
+{
+    fn into_result(self) -> poem::Result<T> {
+        match self.outcome {
+            Outcome::Handled(response) => response.into_result(),
+            Outcome::Refused(error) => Err(error),
+        }
+    }
+}
+
+impl<R: ApiResponse, const SCOPED: bool> ApiResponse for Guarded<R, SCOPED> {
+    const BAD_REQUEST_HANDLER: bool = R::BAD_REQUEST_HANDLER;
+
+    fn meta() -> MetaResponses {
+        let mut meta = R::meta();
+        let mut add = |status: u16, description: &'static str| {
+            if !meta.responses.iter().any(|r| r.status == Some(status)) {
+                meta.responses
+                    .push(problem_response(status, description, true));
+            }
+        };
+        add(
+            401,
+            "No valid bearer token: missing, malformed, expired, or its user is unknown or disabled",
+        );
+        if SCOPED {
+            add(403, "The bearer token lacks a required scope");
+        }
+        meta
+    }
+
+    fn register(registry: &mut Registry) {
+        R::register(registry);
+        ProblemDetails::register(registry);
+    }
+
+    fn from_parse_request_error(error: poem::Error) -> Self {
+        // poem-openapi routes every extraction error here when `R` has a bad-request
+        // handler; a guard's refusal keeps its own answer.
+        if error.is::<AuthRejection>() || !R::BAD_REQUEST_HANDLER {
+            return Guarded {
+                outcome: Outcome::Refused(error),
+            };
+        }
+        Guarded::new(R::from_parse_request_error(error))
+    }
+}
+
+/// A documented problem+json response, with `WWW-Authenticate` when asked.
+pub(crate) fn problem_response(
+    status: u16,
+    description: &'static str,
+    with_challenge: bool,
+) -> MetaResponse {
+    let headers = match with_challenge {
+        true => vec![MetaHeader {
+            name: "WWW-Authenticate".to_owned(),
+            description: Some(
+                "The RFC 6750 challenge, e.g. `Bearer error=\"invalid_token\"`".to_owned(),
+            ),
+            required: true,
+            deprecated: false,
+            schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+        }],
+        false => Vec::new(),
+    };
+    MetaResponse {
+        description,
+        status: Some(status),
+        status_range: None,
+        content: vec![MetaMediaType {
+            content_type: PROBLEM_JSON,
+            schema: ProblemDetails::schema_ref(),
+        }],
+        headers,
+    }
+}

@@ -1,0 +1,238 @@
+//! Scopes: the service's declaration ([`Scopes`], usually derived) and what an
+//! operation requires of a token ([`Requirement`]).
+
+/// One declared scope: its name as it appears in tokens, and what it allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeInfo {
+    /// The scope as written in a token's `scope` claim, e.g. `users:write`.
+    pub name: &'static str,
+    /// What the scope allows, shown in the docs' Authorize dialog.
+    pub description: &'static str,
+}
+
+/// A service's scopes, declared once. Derive it:
+///
+/// ```
+/// use secure_api::Scopes;
+///
+/// #[derive(Scopes)]
+/// enum Scope {
+///     #[scope("users:read", "Read user profiles")]
+///     UsersRead,
+///     #[scope("users:write", "Create and edit users")]
+///     UsersWrite,
+/// }
+///
+/// assert_eq!(Scope::UsersWrite.name(), "users:write");
+/// assert_eq!(Scope::ALL.len(), 2);
+/// assert!(Scope::from_name("users:read").is_some());
+/// assert_eq!(<Scope as Scopes>::TOKEN_URL, "/token");
+/// ```
+///
+/// The declaration is also the OAuth2 password flow of the OpenAPI document: its
+/// scopes with their descriptions, and `TOKEN_URL` (`#[scopes(token_url = "...")]`).
+pub trait Scopes: Sized + 'static {
+    /// Every declared scope, in declaration order.
+    const ALL: &'static [ScopeInfo];
+    /// The compile error shown for a scope this declaration lacks.
+    const UNDECLARED_HELP: &'static str;
+    /// Where clients obtain tokens (the password flow's `tokenUrl`).
+    const TOKEN_URL: &'static str = "/token";
+    /// The name of the OAuth2 security scheme in the OpenAPI document.
+    const SCHEME_NAME: &'static str = "OAuth2";
+
+    /// This scope's name.
+    fn name(&self) -> &'static str;
+
+    /// The scope with this name, if declared.
+    fn from_name(name: &str) -> Option<Self>;
+
+    /// Whether `name` is a declared scope.
+    ///
+    /// ```
+    /// # use secure_api::Scopes;
+    /// # #[derive(Scopes)] enum Scope { #[scope("items:read", "Read items")] ItemsRead }
+    /// assert!(Scope::is_declared("items:read"));
+    /// assert!(!Scope::is_declared("items:write"));
+    /// ```
+    fn is_declared(name: &str) -> bool {
+        Self::ALL.iter().any(|scope| scope.name == name)
+    }
+}
+
+/// What an operation requires of a token's scopes: one of several alternatives, each a
+/// set of scopes that must all be granted.
+///
+/// ```
+/// use secure_api::Requirement;
+///
+/// let write = Requirement::all_of(&["users:write"]);
+/// assert!(write.is_met_by(["users:read", "users:write"]));
+/// assert!(!write.is_met_by(["users:read"]));
+///
+/// let either = Requirement::any_of(&[&["admin"], &["users:read", "users:write"]]);
+/// assert!(either.is_met_by(["admin"]));
+/// assert!(!either.is_met_by(["users:read"]));
+///
+/// assert!(Requirement::AUTHENTICATED.is_met_by(Vec::<&str>::new()));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requirement {
+    shape: Shape,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    AllOf(&'static [&'static str]),
+    AnyOf(&'static [&'static [&'static str]]),
+}
+
+impl Requirement {
+    /// Any valid token, whatever its scopes.
+    pub const AUTHENTICATED: Requirement = Requirement {
+        shape: Shape::AllOf(&[]),
+    };
+
+    /// Every one of `scopes`.
+    pub const fn all_of(scopes: &'static [&'static str]) -> Self {
+        Requirement {
+            shape: Shape::AllOf(scopes),
+        }
+    }
+
+    /// At least one of the alternatives, each a set of scopes that must all be granted.
+    pub const fn any_of(alternatives: &'static [&'static [&'static str]]) -> Self {
+        Requirement {
+            shape: Shape::AnyOf(alternatives),
+        }
+    }
+
+    /// Each alternative, as a set of scopes that together meet the requirement.
+    ///
+    /// ```
+    /// # use secure_api::Requirement;
+    /// let r = Requirement::any_of(&[&["a"], &["b", "c"]]);
+    /// assert_eq!(r.alternatives().collect::<Vec<_>>(), vec![&["a"][..], &["b", "c"][..]]);
+    /// ```
+    pub fn alternatives(&self) -> impl Iterator<Item = &'static [&'static str]> + '_ {
+        let (single, many): (
+            Option<&'static [&'static str]>,
+            &'static [&'static [&'static str]],
+        ) = match self.shape {
+            Shape::AllOf(scopes) => (Some(scopes), &[]),
+            Shape::AnyOf(alternatives) => (None, alternatives),
+        };
+        single.into_iter().chain(many.iter().copied())
+    }
+
+    /// Whether a token granted `granted` meets the requirement.
+    pub fn is_met_by<I, S>(&self, granted: I) -> bool
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let granted: Vec<S> = granted.into_iter().collect();
+        let has = |scope: &str| granted.iter().any(|g| g.as_ref() == scope);
+        self.alternatives()
+            .any(|alternative| alternative.iter().all(|scope| has(scope)))
+    }
+
+    /// The scopes to name in a 403's `WWW-Authenticate: ... scope="..."`: the
+    /// alternative the token is closest to (fewest scopes missing, then most already
+    /// granted), whole.
+    ///
+    /// ```
+    /// # use secure_api::Requirement;
+    /// let r = Requirement::any_of(&[&["admin"], &["users:read", "users:write"]]);
+    /// assert_eq!(r.closest_alternative(["users:read"]), &["users:read", "users:write"]);
+    /// ```
+    pub fn closest_alternative<I, S>(&self, granted: I) -> &'static [&'static str]
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let granted: Vec<S> = granted.into_iter().collect();
+        let distance = |alternative: &[&str]| {
+            let held = alternative
+                .iter()
+                .filter(|scope| granted.iter().any(|g| g.as_ref() == **scope))
+                .count();
+            (alternative.len() - held, std::cmp::Reverse(held))
+        };
+        self.alternatives()
+            .min_by_key(|alternative| distance(alternative))
+            .unwrap_or(&[])
+    }
+}
+
+/// A requirement known at compile time, as a type: what `#[requires_scopes]`
+/// generates, and what a hand-written operation names in [`crate::Authorized`].
+///
+/// ```
+/// use secure_api::{Requirement, ScopeRequirement};
+///
+/// struct CanWriteUsers;
+/// impl ScopeRequirement for CanWriteUsers {
+///     const REQUIREMENT: Requirement = Requirement::all_of(&["users:write"]);
+/// }
+/// ```
+pub trait ScopeRequirement: 'static {
+    /// The requirement.
+    const REQUIREMENT: Requirement;
+}
+
+/// Any valid token: the requirement of an operation that takes a `Principal`
+/// without `#[requires_scopes]`.
+#[derive(Debug, Clone, Copy)]
+pub struct AnyValidToken;
+
+impl ScopeRequirement for AnyValidToken {
+    const REQUIREMENT: Requirement = Requirement::AUTHENTICATED;
+}
+
+/// `const` check behind the compile error for an undeclared scope.
+pub(crate) const fn is_declared_const<S: Scopes>(name: &str) -> bool {
+    let mut i = 0;
+    while i < S::ALL.len() {
+        if str_eq(S::ALL[i].name, name) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A scope name as poem-openapi's `#[oai(scope = "PATH")]` wants it: a path to a value
+/// that implements `OAuthScopes`. Documentation only; [`crate::Authorized`] enforces.
+///
+/// ```
+/// use secure_api::ScopeName;
+/// const USERS_WRITE: ScopeName = ScopeName("users:write");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeName(pub &'static str);
+
+impl poem_openapi::OAuthScopes for ScopeName {
+    fn meta() -> Vec<poem_openapi::registry::MetaOAuthScope> {
+        Vec::new()
+    }
+
+    fn name(&self) -> &'static str {
+        self.0
+    }
+}
