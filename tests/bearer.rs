@@ -105,6 +105,27 @@ async fn a_valid_token_reaches_the_handler_with_its_principal() {
 }
 
 #[tokio::test]
+async fn the_guard_looks_the_subject_up_once_per_request() {
+    let server = serve().await;
+    let token = server.token("alice", &["users:write"]);
+    let before = server.lookups();
+    let response = server
+        .client
+        .post(server.url("/users"))
+        .bearer_auth(&token)
+        .json(&json!({"username": "newbie"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(server.lookups() - before, 1, "one store lookup per request");
+    let before = server.lookups();
+    let response = get_with(&server, "/me", &format!("Bearer {token}")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(server.lookups() - before, 1);
+}
+
+#[tokio::test]
 async fn a_missing_scope_is_403_insufficient_scope_naming_it() {
     let server = serve().await;
     let token = server.token("john", &["users:read", "items:read"]);

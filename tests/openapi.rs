@@ -2,7 +2,7 @@
 //! per-operation security with its scopes and its 401/403 answers.
 
 use secure_api_tests::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 async fn document() -> Value {
     let server = serve().await;

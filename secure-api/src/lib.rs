@@ -77,7 +77,7 @@ pub mod __private;
 pub use guard::{AuthRejection, Authenticator, Authorized, Guarded};
 pub use principal::Principal;
 pub use scope::{Requirement, ScopeInfo, ScopeName, ScopeRequirement, Scopes};
-pub use secure_api_macros::{requires_scopes, secure_api, Scopes};
+pub use secure_api_macros::{Scopes, requires_scopes, secure_api};
 
 /// The poem version this crate is built on, so a service needs no separate dependency.
 pub use poem;
@@ -86,5 +86,5 @@ pub use poem_openapi;
 
 /// What a service module usually needs: `use secure_api::prelude::*;`.
 pub mod prelude {
-    pub use crate::{requires_scopes, secure_api, Principal, Scopes};
+    pub use crate::{Principal, Scopes, requires_scopes, secure_api};
 }

@@ -6,10 +6,10 @@
 //! time whether or not the user exists or is disabled.
 
 use crate::{
-    password::{PasswordError, PasswordHasher},
     Authenticator,
+    password::{PasswordError, PasswordHasher},
 };
-use poem_openapi::{payload::Form, payload::Json, ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Form, payload::Json};
 use serde::Deserialize;
 
 /// The token endpoint, mounted at `/token` (nest it elsewhere and set

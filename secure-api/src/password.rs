@@ -358,10 +358,10 @@ impl Inner {
         };
         // argon2 0.5 computes `p * 8` before checking `p`: a huge `p` overflows (a panic in
         // debug builds).
-        if let Some(p) = hash.params.get_decimal("p") {
-            if p > Params::MAX_P_COST {
-                return Err(invalid_stored_hash("p is too large"));
-            }
+        if let Some(p) = hash.params.get_decimal("p")
+            && p > Params::MAX_P_COST
+        {
+            return Err(invalid_stored_hash("p is too large"));
         }
         let params = Params::try_from(&hash).map_err(invalid_stored_hash)?;
         let ours = self.argon2.params();
@@ -1046,9 +1046,11 @@ mod tests {
                 min_memory_kib: 19_456
             }
         );
-        assert!(weak_error
-            .to_string()
-            .contains("allow_weak_parameters_for_tests()"));
+        assert!(
+            weak_error
+                .to_string()
+                .contains("allow_weak_parameters_for_tests()")
+        );
         let one_pass = PasswordHasher::builder()
             .memory_kib(19_456)
             .iterations(1)
@@ -1064,11 +1066,13 @@ mod tests {
             [1, 2, 3, 4, 5, 9].map(owasp_min_memory_kib),
             [47_104, 19_456, 12_288, 9_216, 7_168, 7_168]
         );
-        assert!(PasswordHasher::builder()
-            .memory_kib(7_168)
-            .iterations(5)
-            .build()
-            .is_ok());
+        assert!(
+            PasswordHasher::builder()
+                .memory_kib(7_168)
+                .iterations(5)
+                .build()
+                .is_ok()
+        );
 
         assert_eq!(
             weak().max_concurrent(0).build().unwrap_err(),

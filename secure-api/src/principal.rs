@@ -1,6 +1,7 @@
 //! The verified caller, as handlers receive it.
 
 use crate::token::AccessClaims;
+use std::sync::Arc;
 
 /// Who called: the verified subject of a bearer token, its scopes and all its claims.
 ///
@@ -15,7 +16,8 @@ use crate::token::AccessClaims;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
-    claims: AccessClaims,
+    // Shared: the guard chain hands the same principal to the operation.
+    claims: Arc<AccessClaims>,
 }
 
 impl Principal {
@@ -27,7 +29,9 @@ impl Principal {
     /// # fn demo() { let who = Principal::from_verified_claims(claims()); }
     /// ```
     pub fn from_verified_claims(claims: AccessClaims) -> Self {
-        Principal { claims }
+        Principal {
+            claims: Arc::new(claims),
+        }
     }
 
     /// The token's `sub`: the username for tokens of the password flow.

@@ -6,7 +6,7 @@ pub use poem_openapi;
 
 use crate::{guard::register_scheme, scope::Scopes};
 use poem::{Request, RequestBody};
-use poem_openapi::{registry::Registry, ApiExtractor, ApiExtractorType, ExtractParamOptions};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, registry::Registry};
 use std::marker::PhantomData;
 
 /// Compile-time check behind "this scope is not declared".

@@ -3,8 +3,8 @@
 //! never an internal reason).
 
 use poem::{
-    http::{header, HeaderName, HeaderValue, StatusCode},
     IntoResponse, Response,
+    http::{HeaderName, HeaderValue, StatusCode, header},
 };
 use poem_openapi::Object;
 use serde::Serialize;
@@ -136,6 +136,62 @@ impl IntoResponse for Problem {
             response.headers_mut().append(name, value);
         }
         response
+    }
+}
+
+/// A problem as a response payload, for error variants of your own
+/// `#[derive(ApiResponse)]` enums: documented as `application/problem+json` with the
+/// [`ProblemDetails`] schema.
+///
+/// ```
+/// use secure_api::problem::ProblemJson;
+/// use secure_api::poem_openapi::{self, ApiResponse, payload::Json};
+///
+/// #[derive(ApiResponse)]
+/// enum CreateResponse {
+///     #[oai(status = 201)]
+///     Created(Json<String>),
+///     /// The name is taken.
+///     #[oai(status = 409)]
+///     Conflict(ProblemJson),
+/// }
+///
+/// let conflict = CreateResponse::Conflict(ProblemJson::new(409, "a user with this name already exists"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ProblemJson(pub ProblemDetails);
+
+impl ProblemJson {
+    /// A problem with `status`'s reason phrase as its title and `detail`.
+    ///
+    /// ```
+    /// # use secure_api::problem::ProblemJson;
+    /// assert_eq!(ProblemJson::new(409, "taken").0.title, "Conflict");
+    /// ```
+    pub fn new(status: u16, detail: impl Into<String>) -> Self {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ProblemJson(Problem::new(status).detail(detail).body)
+    }
+}
+
+impl poem_openapi::payload::Payload for ProblemJson {
+    const CONTENT_TYPE: &'static str = PROBLEM_JSON;
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        <ProblemDetails as poem_openapi::types::Type>::schema_ref()
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        <ProblemDetails as poem_openapi::types::Type>::register(registry);
+    }
+}
+
+impl IntoResponse for ProblemJson {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.0).unwrap_or_default();
+        Response::builder()
+            .header(header::CONTENT_TYPE, PROBLEM_JSON)
+            .body(body)
     }
 }
 

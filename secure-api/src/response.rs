@@ -3,15 +3,15 @@
 
 use crate::{
     guard::AuthRejection,
-    problem::{ProblemDetails, PROBLEM_JSON},
+    problem::{PROBLEM_JSON, ProblemDetails},
 };
 use poem::error::IntoResult;
 use poem_openapi::{
+    ApiResponse,
     registry::{
         MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
     },
     types::Type,
-    ApiResponse,
 };
 
 /// An operation's own response `R`, plus the answers of its guards: 401 (and, with

@@ -5,17 +5,21 @@
 // without a direct dependency on poem-openapi.
 use secure_api::poem_openapi;
 use secure_api::{
+    Authenticator,
     oauth2::PasswordGrant,
     password::PasswordHasher,
     poem::{
-        listener::{Acceptor, Listener, TcpListener},
         EndpointExt, Route, Server,
+        listener::{Acceptor, Listener, TcpListener},
     },
-    poem_openapi::{payload::Json, Object, OpenApiService},
+    poem_openapi::{Object, OpenApiService, payload::Json},
     prelude::*,
     token::{SigningKey, TokenService, VerificationKey},
-    users::{InMemoryUserStore, UserRecord},
-    Authenticator,
+    users::{InMemoryUserStore, StoreError, UserRecord, UserStore},
+};
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
 };
 
 pub const ISSUER: &str = "https://auth.test.example";
@@ -140,15 +144,40 @@ pub fn test_users(hasher: &PasswordHasher) -> InMemoryUserStore {
     store
 }
 
+/// An [`InMemoryUserStore`] that counts lookups, to prove the guard looks a token's
+/// subject up exactly once per request.
+#[derive(Clone)]
+pub struct CountingStore {
+    pub inner: InMemoryUserStore,
+    pub lookups: Arc<AtomicUsize>,
+}
+
+impl UserStore for CountingStore {
+    async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        UserStore::find_user(&self.inner, username).await
+    }
+
+    async fn set_password_hash(&self, username: &str, phc: &str) -> Result<(), StoreError> {
+        UserStore::set_password_hash(&self.inner, username, phc).await
+    }
+}
+
 /// A running test service.
 pub struct TestServer {
     pub base: String,
     pub users: InMemoryUserStore,
+    pub lookups: Arc<AtomicUsize>,
     pub tokens: TokenService,
     pub client: reqwest::Client,
 }
 
 impl TestServer {
+    /// User-store lookups since the server started.
+    pub fn lookups(&self) -> usize {
+        self.lookups.load(Ordering::SeqCst)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -167,7 +196,12 @@ pub async fn serve() -> TestServer {
     let hasher = test_hasher();
     let users = test_users(&hasher);
     let tokens = token_service();
-    let auth = Authenticator::new(tokens.clone(), users.clone());
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let counting = CountingStore {
+        inner: users.clone(),
+        lookups: lookups.clone(),
+    };
+    let auth = Authenticator::new(tokens.clone(), counting);
     let api = OpenApiService::new(
         (TestApi, PasswordGrant::new(auth.clone(), hasher)),
         "test",
@@ -190,6 +224,7 @@ pub async fn serve() -> TestServer {
     TestServer {
         base: format!("http://{addr}"),
         users,
+        lookups,
         tokens,
         client: reqwest::Client::new(),
     }

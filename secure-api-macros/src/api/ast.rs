@@ -4,7 +4,7 @@
 use super::attr::{ApiArgs, ScopeExpr};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
-use syn::{spanned::Spanned, Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Type};
+use syn::{Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Type, spanned::Spanned};
 
 pub(crate) struct Api {
     pub(crate) args: ApiArgs,

@@ -2,10 +2,10 @@
 
 use proc_macro2::{Span, TokenStream};
 use syn::{
+    Expr, ExprLit, Lit, LitStr, Meta, Path, Token,
     parse::{Parse, ParseStream, Parser},
     punctuated::Punctuated,
     spanned::Spanned,
-    Expr, ExprLit, Lit, LitStr, Meta, Path, Token,
 };
 
 /// `#[secure_api(scopes = Scope, ...poem-openapi arguments...)]`.

@@ -66,7 +66,8 @@ fn expand_operation(
 ) -> GeneratedOperation {
     let ident = &method.sig.ident;
     let inner_ident = format_ident!("__secure_api_{}", ident);
-    let requirement_ty = format_ident!("__SecureApiRequirement_{}", ident);
+    let requirement_ty = format_ident!("__SecureApiPolicy_{}", ident);
+    let transform_ident = format_ident!("__secure_api_guards_{}", ident);
     let alternatives = match operation.requirement() {
         Some(expr) => expr.alternatives(),
         // A `Principal` parameter alone: any valid token.
@@ -109,6 +110,11 @@ fn expand_operation(
     let alternative_lits = alternatives
         .iter()
         .map(|alternative| quote!(&[#(#alternative),*]));
+    let users_transform = user_transform(&method);
+    let guarded_endpoint = match &users_transform {
+        Some(user) => quote!(#user(endpoint)),
+        None => quote!(endpoint),
+    };
     let support = quote! {
         #[allow(non_camel_case_types)]
         #[doc(hidden)]
@@ -116,6 +122,19 @@ fn expand_operation(
         impl ::secure_api::ScopeRequirement for #requirement_ty {
             const REQUIREMENT: ::secure_api::Requirement =
                 ::secure_api::Requirement::any_of(&[#(#alternative_lits),*]);
+        }
+        impl ::secure_api::guard::OperationPolicy for #requirement_ty {
+            const BEARER: ::core::option::Option<::secure_api::Requirement> =
+                ::core::option::Option::Some(
+                    <#requirement_ty as ::secure_api::ScopeRequirement>::REQUIREMENT,
+                );
+        }
+        /// The guards run around the operation's endpoint, before poem-openapi
+        /// extracts any parameter.
+        fn #transform_ident<E: ::secure_api::poem::Endpoint>(
+            endpoint: E,
+        ) -> impl ::secure_api::poem::Endpoint {
+            ::secure_api::guard::GuardChain::<_, #requirement_ty>::new(#guarded_endpoint)
         }
         #(#declared_checks)*
         #(#scope_consts)*
@@ -137,6 +156,7 @@ fn expand_operation(
 
     // The operation poem-openapi sees.
     let mut outer = method;
+    set_transform(&mut outer, &transform_ident);
     let mut inputs = outer.sig.inputs.clone().into_iter();
     let receiver = inputs.next().expect("checked: operations take &self");
     let mut new_inputs: Vec<FnArg> = vec![receiver];
@@ -215,4 +235,54 @@ fn oai_scopes(paths: &[LitStr]) -> TokenStream {
         return TokenStream::new();
     }
     quote!(#[oai(#(scope = #paths),*)])
+}
+
+/// The `transform = f` of the operation's own `#[oai(...)]`, which the guards wrap.
+fn user_transform(method: &ImplItemFn) -> Option<syn::Ident> {
+    let mut found = None;
+    for attr in method
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("oai"))
+    {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("transform") {
+                found = meta.value()?.parse::<syn::Ident>().ok();
+            } else if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let _skip;
+                syn::parenthesized!(_skip in meta.input);
+            }
+            Ok(())
+        });
+    }
+    found
+}
+
+/// Points the operation's `transform` at the generated guard function (which calls
+/// the user's own transform inside, if any).
+fn set_transform(method: &mut ImplItemFn, transform: &syn::Ident) {
+    for attr in method
+        .attrs
+        .iter_mut()
+        .filter(|attr| attr.path().is_ident("oai"))
+    {
+        let syn::Meta::List(list) = &mut attr.meta else {
+            continue;
+        };
+        let metas = list
+            .parse_args_with(
+                syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+            )
+            .unwrap_or_default();
+        if !metas.iter().any(|meta| meta.path().is_ident("path")) {
+            continue;
+        }
+        let kept = metas
+            .into_iter()
+            .filter(|meta| !meta.path().is_ident("transform"));
+        list.tokens = quote!(#(#kept,)* transform = #transform);
+        return;
+    }
 }

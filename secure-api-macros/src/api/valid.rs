@@ -73,10 +73,10 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
                  service's scopes: write #[secure_api(scopes = YourScopes)] on the impl",
             );
         }
-        if let Some(FnArg::Receiver(receiver)) = method.sig.inputs.first() {
-            if receiver.reference.is_none() || receiver.mutability.is_some() {
-                cx.error_spanned_by(receiver, "an operation takes `&self`");
-            }
+        if let Some(FnArg::Receiver(receiver)) = method.sig.inputs.first()
+            && (receiver.reference.is_none() || receiver.mutability.is_some())
+        {
+            cx.error_spanned_by(receiver, "an operation takes `&self`");
         }
         let Some(requirement) = operation.requirement() else {
             continue;

@@ -2,7 +2,7 @@
 
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
-use syn::{punctuated::Punctuated, Data, DeriveInput, Fields, Ident, LitStr, Token};
+use syn::{Data, DeriveInput, Fields, Ident, LitStr, Token, punctuated::Punctuated};
 
 pub(crate) struct ScopesInput<'a> {
     pub(crate) ident: &'a Ident,

@@ -36,13 +36,14 @@ pub(crate) fn check(input: &ScopesInput) -> Result<(), TokenStream> {
             );
         }
     }
-    if let Some(url) = &input.token_url {
-        if !url.value().starts_with('/') && !url.value().starts_with("https://") {
-            cx.error_spanned_by(
-                url,
-                "the token URL is a path on this service (\"/token\") or an https:// URL",
-            );
-        }
+    if let Some(url) = &input.token_url
+        && !url.value().starts_with('/')
+        && !url.value().starts_with("https://")
+    {
+        cx.error_spanned_by(
+            url,
+            "the token URL is a path on this service (\"/token\") or an https:// URL",
+        );
     }
     if let Some(name) = &input.scheme_name {
         let value = name.value();

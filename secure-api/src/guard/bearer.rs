@@ -2,20 +2,20 @@
 //! subject check against the user store, and the scope check.
 
 use crate::{
+    Principal,
     problem::Problem,
     scope::{AnyValidToken, Requirement, ScopeRequirement, Scopes},
     token::{TokenRejection, TokenService},
     users::{SharedUserStore, UserStore},
-    Principal,
 };
 use poem::{
-    error::ResponseError,
-    http::{header, StatusCode},
     Request, RequestBody, Response,
+    error::ResponseError,
+    http::{StatusCode, header},
 };
 use poem_openapi::{
-    registry::{MetaOAuthFlow, MetaOAuthFlows, MetaOAuthScope, MetaSecurityScheme, Registry},
     ApiExtractor, ApiExtractorType, ExtractParamOptions,
+    registry::{MetaOAuthFlow, MetaOAuthFlows, MetaOAuthScope, MetaSecurityScheme, Registry},
 };
 use std::{fmt, marker::PhantomData, sync::Arc};
 
@@ -434,18 +434,48 @@ impl<'a, S: Scopes, R: ScopeRequirement> ApiExtractor<'a> for Authorized<S, R> {
         _body: &mut RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let Some(authenticator) = request.data::<Authenticator>() else {
-            tracing::error!("{}", Kind::NotConfigured);
-            return Err(AuthRejection {
-                kind: Kind::NotConfigured,
-                realm: None,
+        // Behind a `GuardChain` the work is done: the chain verified the token for
+        // this very requirement before the operation started.
+        let verified = request.extensions().get::<VerifiedPrincipal>();
+        let principal = match verified {
+            Some(verified) if verified.requirement == R::REQUIREMENT => verified.principal.clone(),
+            _ => {
+                authenticator(request)?
+                    .authenticate(request, R::REQUIREMENT)
+                    .await?
             }
-            .into());
         };
-        let principal = authenticator.authenticate(request, R::REQUIREMENT).await?;
         Ok(Authorized {
             principal,
             _marker: PhantomData,
         })
     }
+}
+
+/// A principal verified by a [`GuardChain`](super::GuardChain), with the requirement
+/// it met. Private, so no other middleware can plant one.
+#[derive(Clone)]
+pub(crate) struct VerifiedPrincipal {
+    principal: Principal,
+    requirement: Requirement,
+}
+
+impl VerifiedPrincipal {
+    pub(crate) fn new(principal: Principal, requirement: Requirement) -> Self {
+        VerifiedPrincipal {
+            principal,
+            requirement,
+        }
+    }
+}
+
+/// The service's [`Authenticator`], from the request data.
+pub(crate) fn authenticator(request: &Request) -> Result<&Authenticator, AuthRejection> {
+    request.data::<Authenticator>().ok_or_else(|| {
+        tracing::error!("{}", Kind::NotConfigured);
+        AuthRejection {
+            kind: Kind::NotConfigured,
+            realm: None,
+        }
+    })
 }

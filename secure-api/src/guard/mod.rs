@@ -17,8 +17,11 @@
 //!
 //! # Without the macros
 //!
-//! `#[requires_scopes]` is sugar over [`Authorized`]: put it first among an
-//! operation's parameters, name the requirement as a type, and return
+//! `#[secure_api]` wraps each guarded operation in a [`GuardChain`], which runs the
+//! checks above in order, and hands the result to the operation through an
+//! [`Authorized`] parameter, which also documents the security scheme. By hand, an
+//! [`Authorized`] parameter alone does the bearer check itself: put it first among
+//! the operation's parameters, name the requirement as a type, and return
 //! [`Guarded`] to document 401/403:
 //!
 //! ```
@@ -54,7 +57,9 @@
 //! handler.
 
 mod bearer;
+mod chain;
 
 pub use crate::response::Guarded;
 pub(crate) use bearer::register_scheme;
 pub use bearer::{AuthRejection, Authenticator, Authorized};
+pub use chain::{GuardChain, OperationPolicy};

@@ -3,11 +3,11 @@
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::*;
 
@@ -916,9 +916,10 @@ fn invalid_scopes_are_refused() {
             "{scope:?}"
         );
     }
-    assert!(HS
-        .issue("alice", &["a!#$%&'()*+,-./:;<=>?@[]^_`{|}~"])
-        .is_ok());
+    assert!(
+        HS.issue("alice", &["a!#$%&'()*+,-./:;<=>?@[]^_`{|}~"])
+            .is_ok()
+    );
 }
 
 #[test]

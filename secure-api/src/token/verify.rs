@@ -1,7 +1,7 @@
 //! The checks jsonwebtoken does not do, and the mapping of its errors to [`TokenRejection`].
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};

@@ -1,0 +1,170 @@
+//! Configuration from the environment (`../shared/CONTRACT.md`, "Starting it"). A bad
+//! value stops the start with a message that names the variable and the fix.
+
+use std::{fmt, net::SocketAddr};
+
+pub struct Config {
+    pub addr: SocketAddr,
+    /// `None`: a random secret, made at start.
+    pub jwt_secret: Option<Vec<u8>>,
+    pub demo: bool,
+}
+
+#[derive(Debug)]
+pub struct ConfigError {
+    variable: &'static str,
+    problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let addr = match var("SECURE_API_ADDR") {
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+            Some(value) => value.parse().map_err(|_| ConfigError {
+                variable: "SECURE_API_ADDR",
+                problem: format!(
+                    "`{value}` is not an address; write it as IP:PORT, e.g. 127.0.0.1:3000"
+                ),
+            })?,
+        };
+        let jwt_secret = var("SECURE_API_JWT_SECRET")
+            .map(|value| decode_secret(&value))
+            .transpose()?;
+        let demo = match var("SECURE_API_DEMO").as_deref() {
+            None | Some("1") | Some("true") => true,
+            Some("0") | Some("false") => false,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "SECURE_API_DEMO",
+                    problem: format!("`{other}` is neither 1 nor 0"),
+                });
+            }
+        };
+        Ok(Config {
+            addr,
+            jwt_secret,
+            demo,
+        })
+    }
+}
+
+/// Hex or base64 (standard or URL-safe, padded or not), at least 32 bytes.
+fn decode_secret(value: &str) -> Result<Vec<u8>, ConfigError> {
+    use base64::{Engine, engine::general_purpose};
+    let value = value.trim();
+    let is_hex = value.len().is_multiple_of(2) && value.bytes().all(|b| b.is_ascii_hexdigit());
+    let decoded = if is_hex {
+        (0..value.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&value[i..i + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .ok()
+    } else {
+        let unpadded = value.trim_end_matches('=');
+        general_purpose::STANDARD_NO_PAD
+            .decode(unpadded)
+            .or_else(|_| general_purpose::URL_SAFE_NO_PAD.decode(unpadded))
+            .ok()
+    };
+    let Some(secret) = decoded else {
+        return Err(ConfigError {
+            variable: "SECURE_API_JWT_SECRET",
+            problem: "is neither hex nor base64; generate one with `openssl rand -hex 32`"
+                .to_owned(),
+        });
+    };
+    if secret.len() < 32 {
+        return Err(ConfigError {
+            variable: "SECURE_API_JWT_SECRET",
+            problem: format!(
+                "decodes to {} bytes, but HS256 needs at least 32 random bytes; generate one \
+                 with `openssl rand -hex 32`",
+                secret.len()
+            ),
+        });
+    }
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+        assert!(config.jwt_secret.is_none());
+        assert!(config.demo);
+    }
+
+    #[test]
+    fn secrets_are_hex_or_base64_of_at_least_32_bytes() {
+        let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        assert_eq!(
+            config(&[("SECURE_API_JWT_SECRET", hex)])
+                .unwrap()
+                .jwt_secret
+                .unwrap()
+                .len(),
+            32
+        );
+        let b64 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIj";
+        assert_eq!(
+            config(&[("SECURE_API_JWT_SECRET", b64)])
+                .unwrap()
+                .jwt_secret
+                .unwrap()
+                .len(),
+            36
+        );
+
+        let short = config(&[("SECURE_API_JWT_SECRET", "00112233445566778899aabbccddeeff")])
+            .err()
+            .unwrap();
+        assert_eq!(
+            short.to_string(),
+            "SECURE_API_JWT_SECRET: decodes to 16 bytes, but HS256 needs at least 32 random bytes; \
+             generate one with `openssl rand -hex 32`"
+        );
+        let junk = config(&[("SECURE_API_JWT_SECRET", "not a secret!")])
+            .err()
+            .unwrap();
+        assert!(
+            junk.to_string()
+                .starts_with("SECURE_API_JWT_SECRET: is neither hex nor base64")
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let error = config(&[("SECURE_API_ADDR", "localhost")]).err().unwrap();
+        assert!(
+            error
+                .to_string()
+                .starts_with("SECURE_API_ADDR: `localhost` is not an address")
+        );
+        let error = config(&[("SECURE_API_DEMO", "yes")]).err().unwrap();
+        assert!(error.to_string().starts_with("SECURE_API_DEMO:"));
+    }
+}

@@ -1,0 +1,154 @@
+//! The flagship service: the seed's whole API as one service, built with secure-api.
+//! `main.rs` runs it; the tests start it on a free port through [`start`].
+
+pub mod api;
+pub mod config;
+mod store;
+
+use api::{PublicApi, UsersApi};
+use config::Config;
+use secure_api::{
+    Authenticator,
+    oauth2::PasswordGrant,
+    password::PasswordHasher,
+    poem::{
+        EndpointExt, Route, Server,
+        listener::{Acceptor, Listener, TcpListener},
+        middleware::{NormalizePath, TrailingSlash},
+    },
+    poem_openapi::OpenApiService,
+    token::{SigningKey, TokenService},
+    users::UserRecord,
+};
+use std::{net::SocketAddr, time::Duration};
+use store::{Profile, Users};
+
+/// Tokens of every replica must agree on these, so they are constants, not per process.
+const ISSUER: &str = "secure-api-flagship";
+const AUDIENCE: &str = "secure-api-flagship";
+
+/// A started service.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds the listener and starts serving; returns once the socket is bound.
+pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>> {
+    let secret = match config.jwt_secret {
+        Some(secret) => secret,
+        None => {
+            tracing::warn!(
+                "SECURE_API_JWT_SECRET is not set: tokens are signed with a random secret \
+                 made at start, and die with the process"
+            );
+            let mut secret = vec![0u8; 32];
+            getrandom::getrandom(&mut secret)?;
+            secret
+        }
+    };
+    let tokens = TokenService::builder()
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .ttl(Duration::from_secs(30 * 60))
+        .signing_key(SigningKey::hs256("main", &secret)?)
+        .build()?;
+    let hasher = PasswordHasher::new();
+    let users = Users::default();
+    if config.demo {
+        seed_demo_users(&users, &hasher)?;
+        tracing::info!("SECURE_API_DEMO=1: demo users john/secret and alice/password are seeded");
+    }
+    let auth = Authenticator::new(tokens, users.clone());
+
+    let api = OpenApiService::new(
+        (
+            PasswordGrant::new(auth.clone(), hasher.clone()),
+            UsersApi { users, hasher },
+            PublicApi,
+        ),
+        "secure-api flagship",
+        env!("CARGO_PKG_VERSION"),
+    );
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    let app = Route::new()
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/", api)
+        // poem-openapi routes `/users/me/` as `/users/me`; the seed's paths keep
+        // their trailing slash, so both spellings reach the operation.
+        .with(NormalizePath::new(TrailingSlash::Trim))
+        .data(auth);
+
+    let acceptor = TcpListener::bind(config.addr).into_acceptor().await?;
+    let addr = acceptor.local_addr()[0]
+        .as_socket_addr()
+        .copied()
+        .ok_or("the listener has no TCP address")?;
+    let server = tokio::spawn(
+        Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+            app,
+            shutdown_signal(),
+            Some(Duration::from_secs(10)),
+        ),
+    );
+    Ok(Running { addr, server })
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let in-flight requests finish.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn seed_demo_users(
+    users: &Users,
+    hasher: &PasswordHasher,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let demo = [
+        (
+            "john",
+            "secret",
+            "John Doe",
+            "john@example.com",
+            &["users:read", "items:read"][..],
+        ),
+        (
+            "alice",
+            "password",
+            "Alice Smith",
+            "alice@example.com",
+            &["users:read", "users:write", "items:read", "items:write"][..],
+        ),
+    ];
+    for (username, password, full_name, email, scopes) in demo {
+        let record = UserRecord {
+            username: username.to_owned(),
+            password_hash: hasher.hash_blocking(password)?,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            disabled: false,
+        };
+        let profile = Profile {
+            email: Some(email.to_owned()),
+            full_name: Some(full_name.to_owned()),
+        };
+        // Seeding twice (a restart against a kept store) is not an error.
+        let _ = users.create(record, profile);
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! The one ordered chain of checks that a guarded operation runs before anything
+//! else of its own: `#[secure_api]` wraps each guarded operation's endpoint in a
+//! [`GuardChain`] (through poem-openapi's per-operation `transform`), so the checks
+//! run before poem-openapi extracts a single parameter, the body included.
+
+use super::bearer::{VerifiedPrincipal, authenticator};
+use crate::scope::Requirement;
+use poem::{Endpoint, IntoResponse, Request, Response};
+use std::marker::PhantomData;
+
+/// What one operation requires, as a type: `#[secure_api]` generates one per guarded
+/// operation.
+///
+/// ```
+/// use secure_api::{Requirement, guard::OperationPolicy};
+///
+/// struct CreateUser;
+/// impl OperationPolicy for CreateUser {
+///     const BEARER: Option<Requirement> = Some(Requirement::all_of(&["users:write"]));
+/// }
+/// ```
+pub trait OperationPolicy: Send + Sync + 'static {
+    /// What the bearer token must grant; `None` when the operation needs no token.
+    const BEARER: Option<Requirement>;
+}
+
+/// An operation's endpoint behind its guards, which run in the order documented in
+/// [`crate::guard`].
+///
+/// ```
+/// use secure_api::{Requirement, guard::{GuardChain, OperationPolicy}};
+/// use secure_api::poem::{handler, Route};
+///
+/// struct AnyUser;
+/// impl OperationPolicy for AnyUser {
+///     const BEARER: Option<Requirement> = Some(Requirement::AUTHENTICATED);
+/// }
+///
+/// #[handler]
+/// fn hello() -> &'static str { "hello" }
+///
+/// let app = Route::new().at("/hello", GuardChain::<_, AnyUser>::new(hello));
+/// ```
+pub struct GuardChain<E, P> {
+    inner: E,
+    _policy: PhantomData<fn() -> P>,
+}
+
+impl<E, P> GuardChain<E, P> {
+    /// Puts `inner` behind the guards of `P`.
+    pub fn new(inner: E) -> Self {
+        GuardChain {
+            inner,
+            _policy: PhantomData,
+        }
+    }
+}
+
+impl<E: Endpoint, P: OperationPolicy> Endpoint for GuardChain<E, P> {
+    type Output = Response;
+
+    async fn call(&self, mut request: Request) -> poem::Result<Response> {
+        if let Some(requirement) = P::BEARER {
+            let principal = authenticator(&request)?
+                .authenticate(&request, requirement)
+                .await?;
+            request
+                .extensions_mut()
+                .insert(VerifiedPrincipal::new(principal, requirement));
+        }
+        self.inner
+            .call(request)
+            .await
+            .map(IntoResponse::into_response)
+    }
+}
