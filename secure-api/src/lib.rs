@@ -76,7 +76,7 @@ pub mod __private;
 
 pub use guard::{AuthRejection, Authenticator, Authorized, Guarded};
 pub use principal::Principal;
-pub use scope::{Requirement, ScopeInfo, ScopeName, ScopeRequirement, Scopes};
+pub use scope::{Requirement, ScopeInfo, ScopeName, Scopes};
 pub use secure_api_macros::{Scopes, requires_scopes, secure_api};
 
 /// The poem version this crate is built on, so a service needs no separate dependency.

@@ -2,7 +2,7 @@
 //! error answers to the operation's documented responses.
 
 use crate::{
-    guard::AuthRejection,
+    guard::{AnyValidToken, AuthRejection, OperationPolicy, requires_scopes},
     problem::{PROBLEM_JSON, ProblemDetails},
 };
 use poem::error::IntoResult;
@@ -13,9 +13,11 @@ use poem_openapi::{
     },
     types::Type,
 };
+use std::marker::PhantomData;
 
-/// An operation's own response `R`, plus the answers of its guards: 401 (and, with
-/// `SCOPED`, 403) with their `WWW-Authenticate` header, in the OpenAPI document.
+/// An operation's own response `R`, plus, in the OpenAPI document, every answer the
+/// guards of its policy `P` can give: 401 with `WWW-Authenticate` when it needs a
+/// bearer token, 403 when it requires scopes.
 ///
 /// At run time it is `R` unchanged; a guard's refusal never reaches `R`'s own
 /// bad-request handler.
@@ -28,8 +30,9 @@ use poem_openapi::{
 ///     Guarded::new(PlainText("hello"))
 /// }
 /// ```
-pub struct Guarded<R, const SCOPED: bool = true> {
+pub struct Guarded<R, P = AnyValidToken> {
     outcome: Outcome<R>,
+    _policy: PhantomData<fn() -> P>,
 }
 
 enum Outcome<R> {
@@ -37,7 +40,7 @@ enum Outcome<R> {
     Refused(poem::Error),
 }
 
-impl<R, const SCOPED: bool> Guarded<R, SCOPED> {
+impl<R, P> Guarded<R, P> {
     /// Wraps the handler's answer.
     ///
     /// ```
@@ -48,13 +51,14 @@ impl<R, const SCOPED: bool> Guarded<R, SCOPED> {
     pub fn new(response: R) -> Self {
         Guarded {
             outcome: Outcome::Handled(response),
+            _policy: PhantomData,
         }
     }
 }
 
 // Not `IntoResponse`: poem's blanket `IntoResult<T> for T: IntoResponse` would then
 // overlap, and this impl lets `R` be `Result<T, E>` as well as a plain response.
-impl<R, T, const SCOPED: bool> IntoResult<T> for Guarded<R, SCOPED>
+impl<R, T, P> IntoResult<T> for Guarded<R, P>
 where
     R: IntoResult<T>,
     T: poem::IntoResponse,
@@ -67,7 +71,7 @@ where
     }
 }
 
-impl<R: ApiResponse, const SCOPED: bool> ApiResponse for Guarded<R, SCOPED> {
+impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
     const BAD_REQUEST_HANDLER: bool = R::BAD_REQUEST_HANDLER;
 
     fn meta() -> MetaResponses {
@@ -78,11 +82,13 @@ impl<R: ApiResponse, const SCOPED: bool> ApiResponse for Guarded<R, SCOPED> {
                     .push(problem_response(status, description, true));
             }
         };
-        add(
-            401,
-            "No valid bearer token: missing, malformed, expired, or its user is unknown or disabled",
-        );
-        if SCOPED {
+        if P::BEARER.is_some() {
+            add(
+                401,
+                "No valid bearer token: missing, malformed, expired, or its user is unknown or disabled",
+            );
+        }
+        if requires_scopes::<P>() {
             add(403, "The bearer token lacks a required scope");
         }
         meta
@@ -99,6 +105,7 @@ impl<R: ApiResponse, const SCOPED: bool> ApiResponse for Guarded<R, SCOPED> {
         if error.is::<AuthRejection>() || !R::BAD_REQUEST_HANDLER {
             return Guarded {
                 outcome: Outcome::Refused(error),
+                _policy: PhantomData,
             };
         }
         Guarded::new(R::from_parse_request_error(error))

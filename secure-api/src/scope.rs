@@ -125,6 +125,19 @@ impl Requirement {
         single.into_iter().chain(many.iter().copied())
     }
 
+    /// Whether some scope is needed, beyond a valid token (no alternative is empty).
+    ///
+    /// ```
+    /// # use secure_api::Requirement;
+    /// assert!(Requirement::all_of(&["a"]).needs_scopes());
+    /// assert!(!Requirement::AUTHENTICATED.needs_scopes());
+    /// assert!(!Requirement::any_of(&[&["a"], &[]]).needs_scopes());
+    /// ```
+    pub fn needs_scopes(&self) -> bool {
+        self.alternatives()
+            .all(|alternative| !alternative.is_empty())
+    }
+
     /// Whether a token granted `granted` meets the requirement.
     pub fn is_met_by<I, S>(&self, granted: I) -> bool
     where
@@ -163,31 +176,6 @@ impl Requirement {
             .min_by_key(|alternative| distance(alternative))
             .unwrap_or(&[])
     }
-}
-
-/// A requirement known at compile time, as a type: what `#[requires_scopes]`
-/// generates, and what a hand-written operation names in [`crate::Authorized`].
-///
-/// ```
-/// use secure_api::{Requirement, ScopeRequirement};
-///
-/// struct CanWriteUsers;
-/// impl ScopeRequirement for CanWriteUsers {
-///     const REQUIREMENT: Requirement = Requirement::all_of(&["users:write"]);
-/// }
-/// ```
-pub trait ScopeRequirement: 'static {
-    /// The requirement.
-    const REQUIREMENT: Requirement;
-}
-
-/// Any valid token: the requirement of an operation that takes a `Principal`
-/// without `#[requires_scopes]`.
-#[derive(Debug, Clone, Copy)]
-pub struct AnyValidToken;
-
-impl ScopeRequirement for AnyValidToken {
-    const REQUIREMENT: Requirement = Requirement::AUTHENTICATED;
 }
 
 /// `const` check behind the compile error for an undeclared scope.

@@ -119,14 +119,10 @@ fn expand_operation(
         #[allow(non_camel_case_types)]
         #[doc(hidden)]
         pub struct #requirement_ty;
-        impl ::secure_api::ScopeRequirement for #requirement_ty {
-            const REQUIREMENT: ::secure_api::Requirement =
-                ::secure_api::Requirement::any_of(&[#(#alternative_lits),*]);
-        }
         impl ::secure_api::guard::OperationPolicy for #requirement_ty {
             const BEARER: ::core::option::Option<::secure_api::Requirement> =
                 ::core::option::Option::Some(
-                    <#requirement_ty as ::secure_api::ScopeRequirement>::REQUIREMENT,
+                    ::secure_api::Requirement::any_of(&[#(#alternative_lits),*]),
                 );
         }
         /// The guards run around the operation's endpoint, before poem-openapi
@@ -215,9 +211,8 @@ fn expand_operation(
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => quote!(#ty),
     };
-    // Only a scope requirement can answer 403; a `Principal` alone documents 401.
-    let scoped = operation.requirement().is_some();
-    outer.sig.output = syn::parse_quote!(-> ::secure_api::__private::Guarded<#return_ty, #scoped>);
+    outer.sig.output =
+        syn::parse_quote!(-> ::secure_api::__private::Guarded<#return_ty, #requirement_ty>);
     outer.block = syn::parse_quote!({
         ::secure_api::__private::Guarded::new(self.#inner_ident(#(#call_args),*).await)
     });

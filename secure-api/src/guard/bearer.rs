@@ -3,8 +3,9 @@
 
 use crate::{
     Principal,
+    guard::{AnyValidToken, OperationPolicy},
     problem::Problem,
-    scope::{AnyValidToken, Requirement, ScopeRequirement, Scopes},
+    scope::{Requirement, Scopes},
     token::{TokenRejection, TokenService},
     users::{SharedUserStore, UserStore},
 };
@@ -339,16 +340,17 @@ impl ResponseError for AuthRejection {
 }
 
 /// The guard as a poem-openapi parameter: verifies the bearer token, checks the
-/// subject and the requirement `R`, and documents the OAuth2 scheme of `S`.
+/// subject and the bearer requirement of `P` (any valid token when `P` has none), and
+/// documents the OAuth2 scheme of `S`.
 ///
 /// Put it first among an operation's parameters so it runs before the body is read
 /// (see [the order of checks](crate::guard)). `#[requires_scopes]` generates it.
-pub struct Authorized<S: Scopes, R: ScopeRequirement = AnyValidToken> {
+pub struct Authorized<S: Scopes, P: OperationPolicy = AnyValidToken> {
     principal: Principal,
-    _marker: PhantomData<fn() -> (S, R)>,
+    _marker: PhantomData<fn() -> (S, P)>,
 }
 
-impl<S: Scopes, R: ScopeRequirement> Authorized<S, R> {
+impl<S: Scopes, P: OperationPolicy> Authorized<S, P> {
     /// The verified caller.
     ///
     /// ```
@@ -372,7 +374,7 @@ impl<S: Scopes, R: ScopeRequirement> Authorized<S, R> {
     }
 }
 
-impl<S: Scopes, R: ScopeRequirement> fmt::Debug for Authorized<S, R> {
+impl<S: Scopes, P: OperationPolicy> fmt::Debug for Authorized<S, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Authorized").field(&self.principal).finish()
     }
@@ -415,7 +417,7 @@ pub(crate) fn register_scheme<S: Scopes>(registry: &mut Registry) {
     );
 }
 
-impl<'a, S: Scopes, R: ScopeRequirement> ApiExtractor<'a> for Authorized<S, R> {
+impl<'a, S: Scopes, P: OperationPolicy> ApiExtractor<'a> for Authorized<S, P> {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
 
     type ParamType = ();
@@ -438,10 +440,12 @@ impl<'a, S: Scopes, R: ScopeRequirement> ApiExtractor<'a> for Authorized<S, R> {
         // this very requirement before the operation started.
         let verified = request.extensions().get::<VerifiedPrincipal>();
         let principal = match verified {
-            Some(verified) if verified.requirement == R::REQUIREMENT => verified.principal.clone(),
+            Some(verified) if verified.requirement == requirement::<P>() => {
+                verified.principal.clone()
+            }
             _ => {
                 authenticator(request)?
-                    .authenticate(request, R::REQUIREMENT)
+                    .authenticate(request, requirement::<P>())
                     .await?
             }
         };
@@ -450,6 +454,10 @@ impl<'a, S: Scopes, R: ScopeRequirement> ApiExtractor<'a> for Authorized<S, R> {
             _marker: PhantomData,
         })
     }
+}
+
+fn requirement<P: OperationPolicy>() -> Requirement {
+    P::BEARER.unwrap_or(Requirement::AUTHENTICATED)
 }
 
 /// A principal verified by a [`GuardChain`](super::GuardChain), with the requirement

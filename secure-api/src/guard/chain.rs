@@ -9,7 +9,8 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use std::marker::PhantomData;
 
 /// What one operation requires, as a type: `#[secure_api]` generates one per guarded
-/// operation.
+/// operation. The [`GuardChain`] enforces it, and [`Guarded`](crate::Guarded)
+/// documents exactly the answers it can give.
 ///
 /// ```
 /// use secure_api::{Requirement, guard::OperationPolicy};
@@ -21,7 +22,21 @@ use std::marker::PhantomData;
 /// ```
 pub trait OperationPolicy: Send + Sync + 'static {
     /// What the bearer token must grant; `None` when the operation needs no token.
-    const BEARER: Option<Requirement>;
+    const BEARER: Option<Requirement> = None;
+}
+
+/// Any valid bearer token, whatever its scopes: the policy of an operation that takes
+/// a `Principal` without `#[requires_scopes]`.
+#[derive(Debug, Clone, Copy)]
+pub struct AnyValidToken;
+
+impl OperationPolicy for AnyValidToken {
+    const BEARER: Option<Requirement> = Some(Requirement::AUTHENTICATED);
+}
+
+/// Whether an operation under `P` can answer 403 (a scope requirement beyond a valid token).
+pub(crate) fn requires_scopes<P: OperationPolicy>() -> bool {
+    P::BEARER.is_some_and(|requirement| requirement.needs_scopes())
 }
 
 /// An operation's endpoint behind its guards, which run in the order documented in

@@ -25,15 +25,15 @@
 //! [`Guarded`] to document 401/403:
 //!
 //! ```
-//! use secure_api::{Authorized, Guarded, Requirement, ScopeName, ScopeRequirement, Scopes};
+//! use secure_api::{Authorized, Guarded, Requirement, ScopeName, Scopes, guard::OperationPolicy};
 //! use secure_api::poem_openapi::{self, payload::PlainText};
 //!
 //! #[derive(Scopes)]
 //! enum Scope { #[scope("users:write", "Create users")] UsersWrite }
 //!
 //! struct CanWriteUsers;
-//! impl ScopeRequirement for CanWriteUsers {
-//!     const REQUIREMENT: Requirement = Requirement::all_of(&["users:write"]);
+//! impl OperationPolicy for CanWriteUsers {
+//!     const BEARER: Option<Requirement> = Some(Requirement::all_of(&["users:write"]));
 //! }
 //!
 //! struct Api;
@@ -45,7 +45,7 @@
 //!         &self,
 //!         #[oai(scope = "USERS_WRITE")] auth: Authorized<Scope, CanWriteUsers>,
 //!         body: PlainText<String>,
-//!     ) -> Guarded<PlainText<String>> {
+//!     ) -> Guarded<PlainText<String>, CanWriteUsers> {
 //!         Guarded::new(PlainText(format!("{} created {}", auth.principal().subject(), body.0)))
 //!     }
 //! }
@@ -62,4 +62,5 @@ mod chain;
 pub use crate::response::Guarded;
 pub(crate) use bearer::register_scheme;
 pub use bearer::{AuthRejection, Authenticator, Authorized};
-pub use chain::{GuardChain, OperationPolicy};
+pub(crate) use chain::requires_scopes;
+pub use chain::{AnyValidToken, GuardChain, OperationPolicy};

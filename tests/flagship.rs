@@ -1,0 +1,339 @@
+//! The flagship example over real HTTP, row by row of `../shared/CONTRACT.md` for the
+//! endpoints it serves so far.
+
+use flagship::config::Config;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Service {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Service {
+    async fn start() -> Service {
+        let config = Config::from_lookup(|name| match name {
+            "SECURE_API_ADDR" => Some("127.0.0.1:0".to_owned()),
+            _ => None,
+        })
+        .expect("config");
+        let running = flagship::start(config).await.expect("start");
+        Service {
+            base: format!("http://{}", running.addr),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        scope: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", password),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.client
+            .post(self.url("/token"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn token(&self, username: &str, password: &str) -> String {
+        let response = self.login(username, password, None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn token_endpoint_logs_demo_users_in() {
+    let service = Service::start().await;
+    let response = service
+        .login("john", "secret", Some("users:read users:write"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "bearer");
+    assert!(body["expires_in"].as_u64().unwrap() > 0);
+    assert_eq!(
+        body["scope"], "users:read",
+        "only requested scopes john has"
+    );
+
+    let wrong = service.login("john", "wrong", None).await;
+    let unknown = service.login("nobody", "secret", None).await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn users_me_with_and_without_a_token() {
+    let service = Service::start().await;
+    let token = service.token("alice", "password").await;
+    for path in ["/users/me/", "/users/me"] {
+        let response = service
+            .client
+            .get(service.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "username": "alice", "email": "alice@example.com", "full_name": "Alice Smith",
+                "disabled": false, "scopes": ["users:read", "users:write", "items:read", "items:write"],
+            })
+        );
+    }
+    let response = service
+        .client
+        .get(service.url("/users/me/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    let response = service
+        .client
+        .get(service.url("/users/me/"))
+        .bearer_auth("e30.e30.e30")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer error=\"invalid_token\""
+    );
+}
+
+#[tokio::test]
+async fn users_list_needs_users_read() {
+    let service = Service::start().await;
+    let john = service.token("john", "secret").await;
+    let response = service
+        .client
+        .get(service.url("/users/"))
+        .bearer_auth(&john)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let users: Vec<Value> = response.json().await.unwrap();
+    let names: Vec<&str> = users
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice", "john"]);
+    assert!(
+        users
+            .iter()
+            .all(|u| u.get("password_hash").is_none() && u.get("password").is_none())
+    );
+
+    let response = service.login("john", "secret", Some("items:read")).await;
+    let body: Value = response.json().await.unwrap();
+    let narrow = body["access_token"].as_str().unwrap();
+    let response = service
+        .client
+        .get(service.url("/users/"))
+        .bearer_auth(narrow)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer error=\"insufficient_scope\", scope=\"users:read\""
+    );
+}
+
+#[tokio::test]
+async fn creating_a_user_who_can_then_log_in() {
+    let service = Service::start().await;
+    let alice = service.token("alice", "password").await;
+    let new_user = json!({"username": "bob_1", "email": "bob@example.com", "password": "Sup3r-secret", "roles": ["user"]});
+    let response = service
+        .client
+        .post(service.url("/users/"))
+        .bearer_auth(&alice)
+        .json(&new_user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["username"], "bob_1");
+    assert_eq!(created["scopes"], json!(["users:read", "items:read"]));
+    assert!(created.get("password").is_none());
+
+    let bob = service.login("bob_1", "Sup3r-secret", None).await;
+    assert_eq!(bob.status(), StatusCode::OK);
+
+    let again = service
+        .client
+        .post(service.url("/users/"))
+        .bearer_auth(&alice)
+        .json(&new_user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(again.headers()["content-type"], "application/problem+json");
+
+    let weak =
+        json!({"username": "carol", "email": "carol@example.com", "password": "alllowercase1"});
+    let response = service
+        .client
+        .post(service.url("/users/"))
+        .bearer_auth(&alice)
+        .json(&weak)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn creating_needs_users_write_even_with_a_broken_body() {
+    let service = Service::start().await;
+    let john = service.token("john", "secret").await;
+    let response = service
+        .client
+        .post(service.url("/users/"))
+        .bearer_auth(&john)
+        .header("content-type", "application/json")
+        .body("{this is not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn concurrent_creates_of_one_name_make_one_user() {
+    let service = Service::start().await;
+    let alice = service.token("alice", "password").await;
+    let attempts = (0..8).map(|_| {
+        let request = service
+            .client
+            .post(service.url("/users/"))
+            .bearer_auth(&alice)
+            .json(&json!({"username": "twin", "email": "twin@example.com", "password": "Tw1n-password"}));
+        async move { request.send().await.unwrap().status() }
+    });
+    let statuses = futures_join_all(attempts).await;
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count(),
+        7,
+        "{statuses:?}"
+    );
+}
+
+async fn futures_join_all<F: std::future::Future<Output = StatusCode> + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<StatusCode> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn unguarded_and_versioned_endpoints() {
+    let service = Service::start().await;
+    let data: Value = service
+        .client
+        .get(service.url("/api/data"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(data["message"].is_string());
+    let v1: Value = service
+        .client
+        .get(service.url("/api/v1/users"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v1, json!({"version": "1", "users": ["user1", "user2"]}));
+    let v2: Value = service
+        .client
+        .get(service.url("/api/v2/users"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v2,
+        json!({"version": "2", "users": [{"id": 1, "name": "user1", "role": "admin"}, {"id": 2, "name": "user2", "role": "user"}]})
+    );
+}
+
+#[tokio::test]
+async fn openapi_document_and_docs_page() {
+    let service = Service::start().await;
+    let doc: Value = service
+        .client
+        .get(service.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let flow = &doc["components"]["securitySchemes"]["OAuth2"]["flows"]["password"];
+    assert_eq!(flow["tokenUrl"], "/token");
+    assert_eq!(flow["scopes"].as_object().unwrap().len(), 4);
+    let create = &doc["paths"]["/users"]["post"];
+    assert_eq!(create["security"], json!([{"OAuth2": ["users:write"]}]));
+    assert!(create["responses"]["403"].is_object());
+    assert!(create["responses"]["409"].is_object());
+
+    let docs = service
+        .client
+        .get(service.url("/docs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+}
