@@ -1,65 +1,112 @@
 //! Parsing of the macros' own attribute arguments.
 
-use proc_macro2::{Span, TokenStream};
+use crate::ctxt::Ctxt;
+use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::{
-    Expr, ExprLit, Lit, LitStr, Meta, Path, Token,
+    Expr, ExprLit, Lit, LitStr, Meta, MetaNameValue, Path, Token,
     parse::{Parse, ParseStream, Parser},
     punctuated::Punctuated,
-    spanned::Spanned,
 };
 
 /// `#[secure_api(scopes = Scope, ...poem-openapi arguments...)]`.
 pub(crate) struct ApiArgs {
     pub(crate) scopes: Option<Path>,
+    /// `scopes` was written wrongly, or the arguments could not be read at all: that
+    /// error is reported already, so a missing `scopes` is not reported again.
+    pub(crate) scopes_reported: bool,
     /// Arguments for poem-openapi's `#[OpenApi(...)]`, passed through untouched.
     pub(crate) passthrough: Vec<Meta>,
 }
 
 impl ApiArgs {
-    pub(crate) fn parse(args: TokenStream) -> syn::Result<Self> {
-        let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
+    pub(crate) fn parse(args: TokenStream, cx: &mut Ctxt) -> Self {
         let mut parsed = ApiArgs {
             scopes: None,
+            scopes_reported: false,
             passthrough: Vec::new(),
+        };
+        let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
+            Ok(metas) => metas,
+            Err(error) => {
+                cx.syn_error(error);
+                parsed.scopes_reported = true;
+                return parsed;
+            }
         };
         for meta in metas {
             if !meta.path().is_ident("scopes") {
                 parsed.passthrough.push(meta);
                 continue;
             }
-            let Meta::NameValue(name_value) = &meta else {
-                return Err(syn::Error::new_spanned(
-                    &meta,
-                    "expected `scopes = YourScopes`, the enum that derives `Scopes`",
-                ));
-            };
-            let Expr::Path(path) = &name_value.value else {
-                return Err(syn::Error::new_spanned(
-                    &name_value.value,
-                    "expected the path of the enum that derives `Scopes`, e.g. `scopes = Scope`",
-                ));
+            let path = match &meta {
+                Meta::NameValue(MetaNameValue {
+                    value: Expr::Path(path),
+                    ..
+                }) => path.path.clone(),
+                Meta::NameValue(MetaNameValue {
+                    value:
+                        Expr::Lit(ExprLit {
+                            lit: Lit::Str(lit), ..
+                        }),
+                    ..
+                }) => {
+                    cx.error_spanned_by(
+                        lit,
+                        format!(
+                            "`scopes` takes the enum that derives `Scopes`, not a string: \
+                             write `scopes = {}`",
+                            lit.value()
+                        ),
+                    );
+                    parsed.scopes_reported = true;
+                    continue;
+                }
+                Meta::NameValue(name_value) => {
+                    cx.error_spanned_by(
+                        &name_value.value,
+                        "expected the path of the enum that derives `Scopes`, e.g. `scopes = Scope`",
+                    );
+                    parsed.scopes_reported = true;
+                    continue;
+                }
+                _ => {
+                    cx.error_spanned_by(
+                        &meta,
+                        "expected `scopes = YourScopes`, the enum that derives `Scopes`",
+                    );
+                    parsed.scopes_reported = true;
+                    continue;
+                }
             };
             if parsed.scopes.is_some() {
-                return Err(syn::Error::new_spanned(&meta, "`scopes` is given twice"));
+                cx.error_spanned_by(&meta, "`scopes` is given twice; give it once");
+                continue;
             }
-            parsed.scopes = Some(path.path.clone());
+            parsed.scopes = Some(path);
         }
-        Ok(parsed)
+        parsed
     }
 }
 
 /// A scope requirement as written: `"a", any("b", all("c", "d"))`.
+/// `All` and `Any` keep the tokens they were written as, so that an error about the
+/// list covers all of it (a `Span` alone covers only its first token on stable Rust).
 pub(crate) enum ScopeExpr {
     Scope(LitStr),
-    All(Span, Vec<ScopeExpr>),
-    Any(Span, Vec<ScopeExpr>),
+    All(TokenStream, Vec<ScopeExpr>),
+    Any(TokenStream, Vec<ScopeExpr>),
 }
 
 impl ScopeExpr {
     /// The arguments of `#[requires_scopes(...)]`: every item is required.
-    pub(crate) fn parse_requirement(tokens: TokenStream, span: Span) -> syn::Result<Self> {
+    /// `written` is the whole attribute, where errors about the list point.
+    pub(crate) fn parse_requirement(
+        tokens: TokenStream,
+        written: TokenStream,
+    ) -> syn::Result<Self> {
         let items = Parser::parse2(parse_items, tokens)?;
-        Ok(ScopeExpr::All(span, items))
+        Ok(ScopeExpr::All(written, items))
     }
 
     /// Every alternative that satisfies this requirement, each a set of scopes that
@@ -97,11 +144,11 @@ impl ScopeExpr {
     }
 
     /// Every nested list, for the emptiness check.
-    pub(crate) fn lists(&self) -> Vec<(Span, usize)> {
+    pub(crate) fn lists(&self) -> Vec<(&TokenStream, usize)> {
         match self {
             ScopeExpr::Scope(_) => Vec::new(),
-            ScopeExpr::All(span, items) | ScopeExpr::Any(span, items) => {
-                let mut out = vec![(*span, items.len())];
+            ScopeExpr::All(written, items) | ScopeExpr::Any(written, items) => {
+                let mut out = vec![(written, items.len())];
                 out.extend(items.iter().flat_map(ScopeExpr::lists));
                 out
             }
@@ -149,9 +196,9 @@ impl Parse for ScopeExpr {
                     .map(|arg| syn::parse2::<ScopeExpr>(quote::quote!(#arg)))
                     .collect::<syn::Result<Vec<_>>>()?;
                 if func.path.is_ident("any") {
-                    Ok(ScopeExpr::Any(expr.span(), args))
+                    Ok(ScopeExpr::Any(expr.to_token_stream(), args))
                 } else if func.path.is_ident("all") {
-                    Ok(ScopeExpr::All(expr.span(), args))
+                    Ok(ScopeExpr::All(expr.to_token_stream(), args))
                 } else {
                     Err(syn::Error::new_spanned(
                         &func.path,

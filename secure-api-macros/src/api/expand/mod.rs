@@ -1,20 +1,44 @@
 //! Code generation for a checked `#[secure_api]` impl.
 //!
-//! A guarded operation `op` becomes two methods:
-//! - `__secure_api_op`, the user's method unchanged but for its attributes, in a plain
-//!   impl block, so its body keeps its own `return`, `?` and patterns;
-//! - `op`, the operation poem-openapi sees: an `Authorized<Scopes, Requirement>`
-//!   parameter first (parameters are extracted in order, so the guard runs before any
-//!   other parameter, the body included), and `Guarded<R>` as the return type, which
-//!   documents 401/403.
+//! A guarded operation `op` gets:
+//! - a policy type `__SecureApiPolicy_op` implementing `OperationPolicy`, whose items
+//!   each feature contributes (see [`Contribution`]);
+//! - a `transform` that wraps its endpoint in a `GuardChain` of that policy, so the
+//!   guards run before poem-openapi extracts any parameter;
+//! - two methods: `__secure_api_op`, the user's method unchanged but for its
+//!   attributes, in a plain impl block (its body keeps its own `return`, `?` and
+//!   patterns), and `op`, the operation poem-openapi sees: the features' parameters
+//!   first, then the user's own, returning `Guarded<R, Policy>`, which documents every
+//!   answer the guards can give.
 //!
 //! Everything sits in an anonymous `const _: () = { ... };` that imports
 //! `poem_openapi` from `secure_api`, so the user's crate needs no other dependency.
 
+mod bearer;
+
 use super::ast::{Api, Operation};
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use syn::{FnArg, ImplItem, ImplItemFn, LitStr, Pat, PatIdent, ReturnType, Visibility};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{FnArg, ImplItem, ImplItemFn, Pat, PatIdent, ReturnType, Visibility};
+
+/// What one feature adds to a guarded operation.
+#[derive(Default)]
+pub(crate) struct Contribution {
+    /// Items of the operation's `impl OperationPolicy`.
+    pub(crate) policy_items: Vec<TokenStream>,
+    /// Items beside it: compile-time checks, constants.
+    pub(crate) support: Vec<TokenStream>,
+    /// Parameters that go first in the operation, before the user's own.
+    pub(crate) params: Vec<FnArg>,
+    /// Values for the user's special parameters: (index in `sig.inputs`, expression).
+    pub(crate) injected: Vec<(usize, TokenStream)>,
+}
+
+/// Names shared by every feature's code for one operation.
+pub(crate) struct OperationNames {
+    pub(crate) ident: syn::Ident,
+    pub(crate) policy: syn::Ident,
+}
 
 pub(crate) fn expand(mut api: Api) -> TokenStream {
     let scopes = api.args.scopes.clone();
@@ -24,10 +48,7 @@ pub(crate) fn expand(mut api: Api) -> TokenStream {
 
     for operation in &api.operations {
         let method = operation.method(&api.item).clone();
-        let scopes = scopes
-            .as_ref()
-            .expect("checked: guarded operations have scopes");
-        let generated = expand_operation(operation, method, scopes);
+        let generated = expand_operation(operation, method, scopes.as_ref());
         support.push(generated.support);
         inner_methods.push(generated.inner);
         api.item.items[operation.index] = ImplItem::Fn(generated.outer);
@@ -62,54 +83,25 @@ struct GeneratedOperation {
 fn expand_operation(
     operation: &Operation,
     method: ImplItemFn,
-    scopes: &syn::Path,
+    scopes: Option<&syn::Path>,
 ) -> GeneratedOperation {
-    let ident = &method.sig.ident;
+    let ident = method.sig.ident.clone();
     let inner_ident = format_ident!("__secure_api_{}", ident);
-    let requirement_ty = format_ident!("__SecureApiPolicy_{}", ident);
     let transform_ident = format_ident!("__secure_api_guards_{}", ident);
-    let alternatives = match operation.requirement() {
-        Some(expr) => expr.alternatives(),
-        // A `Principal` parameter alone: any valid token.
-        None => vec![Vec::new()],
+    let names = OperationNames {
+        policy: format_ident!("__SecureApiPolicy_{}", ident),
+        ident,
     };
+    let policy = &names.policy;
 
-    // Compile-time check of every scope against the declaration, reported at the
-    // scope's own literal (once per scope).
-    let mut distinct: Vec<&LitStr> = Vec::new();
-    for lit in alternatives.iter().flatten() {
-        if !distinct.iter().any(|seen| seen.value() == lit.value()) {
-            distinct.push(lit);
-        }
+    // Each feature's part, in guard order.
+    let mut parts = Vec::new();
+    if let Some(scopes) = scopes {
+        parts.push(bearer::contribution(operation, &names, scopes));
     }
-    let declared_checks = distinct.iter().map(|lit| {
-        quote_spanned! {lit.span()=>
-            const _: () = if !::secure_api::__private::scope_is_declared::<#scopes>(#lit) {
-                ::core::panic!("{}", <#scopes as ::secure_api::Scopes>::UNDECLARED_HELP)
-            };
-        }
-    });
+    let policy_items = parts.iter().flat_map(|part| &part.policy_items);
+    let part_support = parts.iter().flat_map(|part| &part.support);
 
-    // poem-openapi documents scopes through paths to values that implement
-    // `OAuthScopes`; one constant per scope serves as that path.
-    let mut scope_consts = Vec::new();
-    let mut scope_paths: Vec<Vec<LitStr>> = Vec::new();
-    for (a, alternative) in alternatives.iter().enumerate() {
-        let mut paths = Vec::new();
-        for (s, lit) in alternative.iter().enumerate() {
-            let name = format_ident!("__SECURE_API_SCOPE_{}_{}_{}", ident, a, s);
-            scope_consts.push(quote! {
-                #[allow(non_upper_case_globals)]
-                const #name: ::secure_api::__private::ScopeName =
-                    ::secure_api::__private::ScopeName(#lit);
-            });
-            paths.push(LitStr::new(&name.to_string(), Span::call_site()));
-        }
-        scope_paths.push(paths);
-    }
-    let alternative_lits = alternatives
-        .iter()
-        .map(|alternative| quote!(&[#(#alternative),*]));
     let users_transform = user_transform(&method);
     let guarded_endpoint = match &users_transform {
         Some(user) => quote!(#user(endpoint)),
@@ -118,22 +110,18 @@ fn expand_operation(
     let support = quote! {
         #[allow(non_camel_case_types)]
         #[doc(hidden)]
-        pub struct #requirement_ty;
-        impl ::secure_api::guard::OperationPolicy for #requirement_ty {
-            const BEARER: ::core::option::Option<::secure_api::Requirement> =
-                ::core::option::Option::Some(
-                    ::secure_api::Requirement::any_of(&[#(#alternative_lits),*]),
-                );
+        pub struct #policy;
+        impl ::secure_api::guard::OperationPolicy for #policy {
+            #(#policy_items)*
         }
         /// The guards run around the operation's endpoint, before poem-openapi
         /// extracts any parameter.
         fn #transform_ident<E: ::secure_api::poem::Endpoint>(
             endpoint: E,
         ) -> impl ::secure_api::poem::Endpoint {
-            ::secure_api::guard::GuardChain::<_, #requirement_ty>::new(#guarded_endpoint)
+            ::secure_api::guard::GuardChain::<_, #policy>::new(#guarded_endpoint)
         }
-        #(#declared_checks)*
-        #(#scope_consts)*
+        #(#part_support)*
     };
 
     // The user's method, renamed, without poem-openapi's attributes.
@@ -158,32 +146,16 @@ fn expand_operation(
     let mut new_inputs: Vec<FnArg> = vec![receiver];
     let mut call_args = Vec::new();
 
-    let mut guard_paths = scope_paths.iter();
-    let first_paths = guard_paths.next().cloned().unwrap_or_default();
-    let first_attr = oai_scopes(&first_paths);
-    new_inputs.push(syn::parse_quote! {
-        #first_attr
-        __secure_api_guard: ::secure_api::Authorized<#scopes, #requirement_ty>
-    });
-    // Each further alternative is one more entry of the operation's `security`
-    // (entries are alternatives in OpenAPI); these parameters only document.
-    for (i, paths) in guard_paths.enumerate() {
-        let name = format_ident!("__secure_api_alternative_{}", i + 1);
-        let attr = oai_scopes(paths);
-        new_inputs.push(syn::parse_quote! {
-            #attr
-            #name: ::secure_api::__private::AlternativeScopes<#scopes>
-        });
-    }
+    new_inputs.extend(parts.iter().flat_map(|part| part.params.iter().cloned()));
+    let injected: Vec<&(usize, TokenStream)> =
+        parts.iter().flat_map(|part| &part.injected).collect();
 
     for (position, arg) in inputs.enumerate() {
         let FnArg::Typed(mut typed) = arg else {
             continue;
         };
-        if operation.principal_params.contains(&(position + 1)) {
-            call_args.push(quote!(::secure_api::Authorized::into_principal(
-                __secure_api_guard
-            )));
+        if let Some((_, value)) = injected.iter().find(|(index, _)| *index == position + 1) {
+            call_args.push(value.clone());
             continue;
         }
         // poem-openapi names a parameter after its identifier (or the one inside
@@ -211,8 +183,7 @@ fn expand_operation(
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => quote!(#ty),
     };
-    outer.sig.output =
-        syn::parse_quote!(-> ::secure_api::__private::Guarded<#return_ty, #requirement_ty>);
+    outer.sig.output = syn::parse_quote!(-> ::secure_api::__private::Guarded<#return_ty, #policy>);
     outer.block = syn::parse_quote!({
         ::secure_api::__private::Guarded::new(self.#inner_ident(#(#call_args),*).await)
     });
@@ -222,14 +193,6 @@ fn expand_operation(
         inner,
         outer,
     }
-}
-
-/// poem-openapi reads one `#[oai(...)]` per parameter, so all its scopes go in one.
-fn oai_scopes(paths: &[LitStr]) -> TokenStream {
-    if paths.is_empty() {
-        return TokenStream::new();
-    }
-    quote!(#[oai(#(scope = #paths),*)])
 }
 
 /// The `transform = f` of the operation's own `#[oai(...)]`, which the guards wrap.
