@@ -53,6 +53,17 @@ impl PasswordGrant {
 }
 
 /// The form of a token request (RFC 6749 §4.3.2).
+///
+/// ```
+/// # use secure_api::oauth2::TokenRequest;
+/// // What `grant_type=password&username=alice&password=s3cret&scope=users%3Aread` becomes:
+/// let request = TokenRequest {
+///     grant_type: "password".into(),
+///     username: "alice".into(),
+///     password: "s3cret".into(),
+///     scope: Some("users:read".into()),
+/// };
+/// ```
 #[derive(Deserialize, Object)]
 pub struct TokenRequest {
     /// Must be `password`.
@@ -68,6 +79,16 @@ pub struct TokenRequest {
 }
 
 /// A successful token response (RFC 6749 §5.1).
+///
+/// ```
+/// # use secure_api::oauth2::AccessTokenBody;
+/// let body = AccessTokenBody {
+///     access_token: "eyJ...".into(),
+///     token_type: "bearer".into(),
+///     expires_in: 1800,
+///     scope: "users:read".into(),
+/// };
+/// ```
 #[derive(Object)]
 pub struct AccessTokenBody {
     /// The bearer token.
@@ -81,6 +102,14 @@ pub struct AccessTokenBody {
 }
 
 /// An error response of the token endpoint (RFC 6749 §5.2).
+///
+/// ```
+/// # use secure_api::oauth2::OAuthErrorBody;
+/// let body = OAuthErrorBody {
+///     error: "invalid_grant".into(),
+///     error_description: "wrong username or password".into(),
+/// };
+/// ```
 #[derive(Object)]
 pub struct OAuthErrorBody {
     /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope`
@@ -91,6 +120,16 @@ pub struct OAuthErrorBody {
 }
 
 /// The answers of the token endpoint.
+///
+/// ```
+/// # use secure_api::oauth2::{OAuthErrorBody, TokenResponse};
+/// # use secure_api::poem_openapi::payload::Json;
+/// let refused = TokenResponse::Refused(
+///     Json(OAuthErrorBody { error: "invalid_grant".into(), error_description: String::new() }),
+///     "no-store".into(),
+///     "no-cache".into(),
+/// );
+/// ```
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "malformed_token_request")]
 pub enum TokenResponse {

@@ -34,6 +34,17 @@ pub struct Problem {
 
 /// The JSON body of a problem answer, as RFC 9457 defines it. Also the schema the
 /// OpenAPI document shows for every error response.
+///
+/// ```
+/// # use secure_api::problem::ProblemDetails;
+/// let body = ProblemDetails {
+///     type_uri: "about:blank".into(),
+///     title: "Conflict".into(),
+///     status: 409,
+///     detail: Some("a user with this name already exists".into()),
+/// };
+/// assert_eq!(serde_json::to_value(&body).unwrap()["type"], "about:blank");
+/// ```
 #[derive(Debug, Clone, Serialize, Object)]
 #[oai(rename = "Problem")]
 pub struct ProblemDetails {

@@ -2,6 +2,11 @@
 //! operation requires of a token ([`Requirement`]).
 
 /// One declared scope: its name as it appears in tokens, and what it allows.
+///
+/// ```
+/// # use secure_api::ScopeInfo;
+/// const READ: ScopeInfo = ScopeInfo { name: "users:read", description: "Read user profiles" };
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScopeInfo {
     /// The scope as written in a token's `scope` claim, e.g. `users:write`.
@@ -42,9 +47,22 @@ pub trait Scopes: Sized + 'static {
     const SCHEME_NAME: &'static str = "OAuth2";
 
     /// This scope's name.
+    ///
+    /// ```
+    /// # use secure_api::Scopes;
+    /// # #[derive(Scopes)] enum Scope { #[scope("items:read", "Read items")] ItemsRead }
+    /// assert_eq!(Scope::ItemsRead.name(), "items:read");
+    /// ```
     fn name(&self) -> &'static str;
 
     /// The scope with this name, if declared.
+    ///
+    /// ```
+    /// # use secure_api::Scopes;
+    /// # #[derive(Scopes)] enum Scope { #[scope("items:read", "Read items")] ItemsRead }
+    /// assert!(matches!(Scope::from_name("items:read"), Some(Scope::ItemsRead)));
+    /// assert!(Scope::from_name("items:write").is_none());
+    /// ```
     fn from_name(name: &str) -> Option<Self>;
 
     /// Whether `name` is a declared scope.
@@ -94,6 +112,11 @@ impl Requirement {
     };
 
     /// Every one of `scopes`.
+    ///
+    /// ```
+    /// # use secure_api::Requirement;
+    /// assert!(Requirement::all_of(&["a", "b"]).is_met_by(["b", "a"]));
+    /// ```
     pub const fn all_of(scopes: &'static [&'static str]) -> Self {
         Requirement {
             shape: Shape::AllOf(scopes),
@@ -101,6 +124,11 @@ impl Requirement {
     }
 
     /// At least one of the alternatives, each a set of scopes that must all be granted.
+    ///
+    /// ```
+    /// # use secure_api::Requirement;
+    /// assert!(Requirement::any_of(&[&["a"], &["b"]]).is_met_by(["b"]));
+    /// ```
     pub const fn any_of(alternatives: &'static [&'static [&'static str]]) -> Self {
         Requirement {
             shape: Shape::AnyOf(alternatives),
@@ -139,6 +167,11 @@ impl Requirement {
     }
 
     /// Whether a token granted `granted` meets the requirement.
+    ///
+    /// ```
+    /// # use secure_api::Requirement;
+    /// assert!(!Requirement::all_of(&["a", "b"]).is_met_by(["a"]));
+    /// ```
     pub fn is_met_by<I, S>(&self, granted: I) -> bool
     where
         I: IntoIterator<Item = S>,

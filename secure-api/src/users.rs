@@ -10,6 +10,17 @@ use std::{
 };
 
 /// What the framework needs to know of a user.
+///
+/// ```
+/// # use secure_api::users::UserRecord;
+/// let user = UserRecord {
+///     username: "alice".into(),
+///     password_hash: "$argon2id$v=19$...".into(),
+///     scopes: vec!["users:read".into()],
+///     disabled: false,
+/// };
+/// assert!(!format!("{user:?}").contains("argon2"), "Debug hides the hash");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct UserRecord {
     /// The login name, and the `sub` of the tokens issued to the user.
@@ -35,6 +46,12 @@ impl fmt::Debug for UserRecord {
 
 /// A failure of the store itself (database down, ...). Answered with 503, never a 500,
 /// and never mistaken for "no such user".
+///
+/// ```
+/// # use secure_api::users::StoreError;
+/// let error = StoreError("connection refused".into());
+/// assert_eq!(error.to_string(), "user store failed: connection refused");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreError(pub String);
 
@@ -64,6 +81,14 @@ impl std::error::Error for StoreError {}
 /// ```
 pub trait UserStore: Send + Sync + 'static {
     /// The user named `username`, or `None`.
+    ///
+    /// ```
+    /// # use secure_api::users::{InMemoryUserStore, UserStore};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = InMemoryUserStore::new();
+    /// assert!(UserStore::find_user(&store, "alice").await.unwrap().is_none());
+    /// # });
+    /// ```
     fn find_user(
         &self,
         username: &str,
@@ -71,6 +96,14 @@ pub trait UserStore: Send + Sync + 'static {
 
     /// Replaces a user's password hash: called after a successful login whose stored
     /// hash used older parameters.
+    ///
+    /// ```
+    /// # use secure_api::users::{InMemoryUserStore, UserStore};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = InMemoryUserStore::new();
+    /// UserStore::set_password_hash(&store, "alice", "$argon2id$...").await.unwrap();
+    /// # });
+    /// ```
     fn set_password_hash(
         &self,
         username: &str,
@@ -111,6 +144,12 @@ impl<T: UserStore> DynUserStore for T {
 }
 
 /// A shared handle on any [`UserStore`].
+///
+/// ```
+/// # use secure_api::users::{InMemoryUserStore, SharedUserStore};
+/// let users = SharedUserStore::new(InMemoryUserStore::new());
+/// let for_the_guard = users.clone(); // clones share the store
+/// ```
 #[derive(Clone)]
 pub struct SharedUserStore(pub(crate) Arc<dyn DynUserStore>);
 
@@ -178,6 +217,11 @@ pub struct InMemoryUserStore {
 }
 
 /// The user already exists.
+///
+/// ```
+/// # use secure_api::users::UserExists;
+/// assert_eq!(UserExists.to_string(), "a user with this name already exists");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserExists;
 
