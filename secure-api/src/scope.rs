@@ -36,6 +36,11 @@ pub struct ScopeInfo {
 ///
 /// The declaration is also the OAuth2 password flow of the OpenAPI document: its
 /// scopes with their descriptions, and `TOKEN_URL` (`#[scopes(token_url = "...")]`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a scope declaration: it does not derive `Scopes`",
+    label = "expected an enum with `#[derive(Scopes)]`",
+    note = "declare the service's scopes with `#[derive(Scopes)] enum Scope {{ #[scope(\"users:read\", \"Read user profiles\")] UsersRead }}` and name that enum"
+)]
 pub trait Scopes: Sized + 'static {
     /// Every declared scope, in declaration order.
     const ALL: &'static [ScopeInfo];

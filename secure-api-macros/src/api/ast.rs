@@ -4,7 +4,11 @@
 use super::attr::{ApiArgs, ScopeExpr};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
-use syn::{Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Type, spanned::Spanned};
+use quote::ToTokens;
+use syn::{
+    Attribute, FnArg, ImplItem, ImplItemConst, ImplItemFn, ImplItemMacro, ImplItemType, ItemImpl,
+    Type,
+};
 
 pub(crate) struct Api {
     pub(crate) args: ApiArgs,
@@ -38,8 +42,8 @@ impl Operation {
 }
 
 impl Api {
-    pub(crate) fn from_impl(args: ApiArgs, mut item: ItemImpl) -> Result<Self, TokenStream> {
-        let mut cx = Ctxt::default();
+    /// Errors go to `cx`; what could be read is returned for `valid` to check.
+    pub(crate) fn from_impl(args: ApiArgs, mut item: ItemImpl, cx: &mut Ctxt) -> Self {
         let stray_openapi = item
             .attrs
             .iter()
@@ -47,8 +51,25 @@ impl Api {
             .cloned();
         let mut operations = Vec::new();
         for (index, impl_item) in item.items.iter_mut().enumerate() {
-            let ImplItem::Fn(method) = impl_item else {
-                continue;
+            let method = match impl_item {
+                ImplItem::Fn(method) => method,
+                ImplItem::Const(ImplItemConst { attrs, .. })
+                | ImplItem::Type(ImplItemType { attrs, .. })
+                | ImplItem::Macro(ImplItemMacro { attrs, .. }) => {
+                    for attr in attrs
+                        .iter()
+                        .filter(|a| last_segment_is(a, "requires_scopes"))
+                    {
+                        cx.error_spanned_by(
+                            attr,
+                            "#[requires_scopes] goes on an operation: an `async fn` with \
+                             #[oai(path = \"...\", method = \"...\")]",
+                        );
+                    }
+                    attrs.retain(|attr| !last_segment_is(attr, "requires_scopes"));
+                    continue;
+                }
+                _ => continue,
             };
             let mut requirements = Vec::new();
             let mut kept = Vec::new();
@@ -59,9 +80,16 @@ impl Api {
                 }
                 let tokens = match &attr.meta {
                     syn::Meta::List(list) => list.tokens.clone(),
-                    _ => TokenStream::new(),
+                    syn::Meta::NameValue(name_value) => {
+                        cx.error_spanned_by(
+                            name_value,
+                            "write the scopes in parentheses: #[requires_scopes(\"users:write\")]",
+                        );
+                        continue;
+                    }
+                    syn::Meta::Path(_) => TokenStream::new(),
                 };
-                match ScopeExpr::parse_requirement(tokens, attr.span()) {
+                match ScopeExpr::parse_requirement(tokens, attr.to_token_stream()) {
                     Ok(expr) => requirements.push((attr, expr)),
                     Err(error) => cx.syn_error(error),
                 }
@@ -77,10 +105,12 @@ impl Api {
                     _ => None,
                 })
                 .collect::<Vec<_>>();
-            if requirements.is_empty() && principal_params.is_empty() {
+            let has_oai = method.attrs.iter().any(|attr| attr.path().is_ident("oai"));
+            // A method without `#[oai]` is no operation but a helper (poem-openapi
+            // leaves those alone): a `Principal` parameter there is an ordinary value.
+            if requirements.is_empty() && (principal_params.is_empty() || !has_oai) {
                 continue;
             }
-            let has_oai = method.attrs.iter().any(|attr| attr.path().is_ident("oai"));
             operations.push(Operation {
                 index,
                 requirements,
@@ -88,17 +118,16 @@ impl Api {
                 has_oai,
             });
         }
-        cx.check()?;
-        Ok(Api {
+        Api {
             args,
             item,
             operations,
             stray_openapi,
-        })
+        }
     }
 }
 
-fn last_segment_is(attr: &Attribute, name: &str) -> bool {
+pub(crate) fn last_segment_is(attr: &Attribute, name: &str) -> bool {
     attr.path()
         .segments
         .last()

@@ -10,33 +10,52 @@ mod attr;
 mod expand;
 mod valid;
 
+use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
 use quote::quote;
 
 pub(crate) fn expand_secure_api(args: TokenStream, item: TokenStream) -> TokenStream {
-    let args = match attr::ApiArgs::parse(args) {
-        Ok(args) => args,
-        Err(error) => return with_item(error.to_compile_error(), item),
-    };
+    // One context for the arguments and the impl: every mistake in one compile.
+    let mut cx = Ctxt::default();
+    let args = attr::ApiArgs::parse(args, &mut cx);
     let item_impl = match syn::parse2::<syn::ItemImpl>(item.clone()) {
         Ok(item_impl) => item_impl,
         Err(_) => {
-            let error = syn::Error::new_spanned(
+            cx.error_spanned_by(
                 &item,
                 "#[secure_api] goes on an `impl` block of API operations, where \
                  poem-openapi's #[OpenApi] would go",
             );
-            return with_item(error.to_compile_error(), item);
+            let errors = cx.check().err().unwrap_or_default();
+            return with_item(errors, item);
         }
     };
-    let api = match ast::Api::from_impl(args, item_impl) {
-        Ok(api) => api,
-        Err(errors) => return errors,
-    };
-    if let Err(errors) = valid::check(&api) {
-        return errors;
+    let api = ast::Api::from_impl(args, item_impl, &mut cx);
+    valid::check(&api, &mut cx);
+    if let Err(errors) = cx.check() {
+        return with_item(errors, plain_impl(api.item));
     }
     expand::expand(api)
+}
+
+/// The impl as plain Rust, for when it has errors: its methods still exist, so code
+/// that calls them (poem-openapi's, when #[OpenApi] expanded first) adds no errors
+/// of its own, and its imports are still used.
+fn plain_impl(mut item: syn::ItemImpl) -> TokenStream {
+    item.attrs
+        .retain(|attr| !ast::last_segment_is(attr, "OpenApi"));
+    for impl_item in &mut item.items {
+        let syn::ImplItem::Fn(method) = impl_item else {
+            continue;
+        };
+        method.attrs.retain(|attr| !attr.path().is_ident("oai"));
+        for arg in &mut method.sig.inputs {
+            if let syn::FnArg::Typed(typed) = arg {
+                typed.attrs.retain(|attr| !attr.path().is_ident("oai"));
+            }
+        }
+    }
+    quote!(#[allow(dead_code)] #item)
 }
 
 /// Reports a method attribute of ours that no `#[secure_api]` consumed: it was

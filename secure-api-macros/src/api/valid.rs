@@ -3,14 +3,13 @@
 
 use super::ast::Api;
 use crate::{ctxt::Ctxt, scope_token};
-use proc_macro2::TokenStream;
-use syn::FnArg;
+use syn::{FnArg, ImplItem, Pat};
 
 /// More alternatives than this is a requirement nobody can read in the docs either.
 const MAX_ALTERNATIVES: usize = 16;
 
-pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
-    let mut cx = Ctxt::default();
+/// Reports to `cx`; the caller turns everything reported into one error stream.
+pub(crate) fn check(api: &Api, cx: &mut Ctxt) {
     if let Some(attr) = &api.stray_openapi {
         cx.error_spanned_by(
             attr,
@@ -23,6 +22,24 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
             "#[secure_api] goes on an inherent impl (`impl MyApi { ... }`), not a trait impl",
         );
     }
+    // Methods, but not one operation: the #[oai] attributes are missing, or
+    // poem-openapi's #[OpenApi] sits above #[secure_api], expanded first and took them.
+    let methods = api.item.items.iter().filter_map(|item| match item {
+        ImplItem::Fn(method) => Some(method),
+        _ => None,
+    });
+    let no_operation = methods.clone().next().is_some()
+        && !methods
+            .flat_map(|method| &method.attrs)
+            .any(|attr| attr.path().is_ident("oai"));
+    if no_operation && !api.operations.is_empty() {
+        cx.error_spanned_by(
+            &api.item.self_ty,
+            "no method of this impl is an API operation: add #[oai(path = \"...\", method = \"...\")] \
+             to each operation; if poem-openapi's #[OpenApi] is on this impl too, remove it \
+             (#[secure_api] emits it)",
+        );
+    }
     for operation in &api.operations {
         let method = operation.method(&api.item);
         let ident = &method.sig.ident;
@@ -32,17 +49,16 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
                 format!("operation `{ident}` must be an `async fn` to be guarded"),
             );
         }
-        if !operation.has_oai {
-            let what = match operation.requirements.first() {
-                Some((attr, _)) => (quote::quote!(#attr), "#[requires_scopes]"),
-                None => (quote::quote!(#ident), "a `Principal` parameter"),
-            };
+        // Only #[requires_scopes] makes a method without #[oai] an `Operation`.
+        if !operation.has_oai
+            && !no_operation
+            && let Some((attr, _)) = operation.requirements.first()
+        {
             cx.error_spanned_by(
-                what.0,
+                attr,
                 format!(
-                    "{} only works on an API operation; add #[oai(path = \"...\", method = \"...\")] \
-                     to `{ident}`",
-                    what.1
+                    "#[requires_scopes] only works on an API operation; \
+                     add #[oai(path = \"...\", method = \"...\")] to `{ident}`"
                 ),
             );
         }
@@ -59,7 +75,7 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
                 "only one parameter can receive the `Principal`",
             );
         }
-        if api.args.scopes.is_none() {
+        if api.args.scopes.is_none() && !api.args.scopes_reported {
             let target = match operation.requirements.first() {
                 Some((attr, _)) => quote::quote!(#attr),
                 None => {
@@ -73,21 +89,51 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
                  service's scopes: write #[secure_api(scopes = YourScopes)] on the impl",
             );
         }
-        if let Some(FnArg::Receiver(receiver)) = method.sig.inputs.first()
-            && (receiver.reference.is_none() || receiver.mutability.is_some())
-        {
-            cx.error_spanned_by(receiver, "an operation takes `&self`");
+        match method.sig.inputs.first() {
+            Some(FnArg::Receiver(receiver))
+                if receiver.reference.is_some() && receiver.mutability.is_none() => {}
+            Some(FnArg::Receiver(receiver)) => cx.error_spanned_by(
+                receiver,
+                "an operation takes `&self`: poem-openapi runs every request on one shared \
+                 API value (keep mutable state behind a lock or an atomic)",
+            ),
+            // The expansion relies on this: the guard goes right after the receiver.
+            _ => cx.syn_error(syn::Error::new(
+                method.sig.paren_token.span.join(),
+                format!("operation `{ident}` takes `&self` first: `async fn {ident}(&self, ...)`"),
+            )),
+        }
+        // The generated operation names each parameter after its pattern, as
+        // poem-openapi does; a pattern without one name would leak a generated name.
+        for (position, arg) in method.sig.inputs.iter().enumerate() {
+            let FnArg::Typed(typed) = arg else {
+                continue;
+            };
+            let named = match &*typed.pat {
+                Pat::Ident(_) => true,
+                Pat::TupleStruct(tuple) => {
+                    tuple.elems.len() == 1 && matches!(tuple.elems[0], Pat::Ident(_))
+                }
+                _ => false,
+            };
+            if !named && !operation.principal_params.contains(&position) {
+                cx.error_spanned_by(
+                    &typed.pat,
+                    "poem-openapi names a parameter after its pattern: write \
+                     `name: Query<String>` or `Query(name): Query<String>`",
+                );
+            }
         }
         let Some(requirement) = operation.requirement() else {
             continue;
         };
-        for (span, len) in requirement.lists() {
+        for (written, len) in requirement.lists() {
             if len == 0 {
-                cx.syn_error(syn::Error::new(
-                    span,
+                cx.error_spanned_by(
+                    written,
                     "list at least one scope, e.g. #[requires_scopes(\"users:write\")]; \
                      an operation that only needs a valid token takes a `Principal` parameter",
-                ));
+                );
             }
         }
         let alternatives = requirement.alternatives();
@@ -97,15 +143,14 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
             }
         }
         if alternatives.len() > MAX_ALTERNATIVES {
-            cx.syn_error(syn::Error::new(
-                operation.requirements[0].0.pound_token.span,
+            cx.error_spanned_by(
+                &operation.requirements[0].0,
                 format!(
                     "this requirement expands to {} alternatives (at most {MAX_ALTERNATIVES}); \
                      declare a scope that stands for the combination instead",
                     alternatives.len()
                 ),
-            ));
+            );
         }
     }
-    cx.check()
 }

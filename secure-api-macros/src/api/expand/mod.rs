@@ -18,7 +18,7 @@ mod bearer;
 
 use super::ast::{Api, Operation};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::{FnArg, ImplItem, ImplItemFn, Pat, PatIdent, ReturnType, Visibility};
 
 /// What one feature adds to a guarded operation.
@@ -54,6 +54,14 @@ pub(crate) fn expand(mut api: Api) -> TokenStream {
         api.item.items[operation.index] = ImplItem::Fn(generated.outer);
     }
 
+    // When `scopes = ...` names a type that is no `Scopes`, the first error says so
+    // at that path (the signatures that use it fail after it).
+    let scopes_check = scopes.as_ref().map(|scopes| {
+        quote_spanned! {syn::spanned::Spanned::span(scopes)=>
+            const _: ::core::option::Option<::secure_api::Authorized<#scopes>> =
+                ::core::option::Option::None;
+        }
+    });
     let (impl_generics, _, where_clause) = api.item.generics.split_for_impl();
     let self_ty = &api.item.self_ty;
     let item = &api.item;
@@ -61,6 +69,7 @@ pub(crate) fn expand(mut api: Api) -> TokenStream {
         const _: () = {
             use ::secure_api::__private::poem_openapi;
 
+            #scopes_check
             #(#support)*
 
             impl #impl_generics #self_ty #where_clause {

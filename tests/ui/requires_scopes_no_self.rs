@@ -1,0 +1,19 @@
+// A guarded operation has no `self` receiver; operations take `&self`.
+use secure_api::prelude::*;
+
+#[derive(Scopes)]
+enum Scope {
+    #[scope("users:write", "Create and edit users")]
+    UsersWrite,
+}
+
+struct Api;
+
+#[secure_api(scopes = Scope)]
+impl Api {
+    #[oai(path = "/users", method = "post")]
+    #[requires_scopes("users:write")]
+    async fn create() {}
+}
+
+fn main() {}

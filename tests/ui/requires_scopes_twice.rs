@@ -1,0 +1,20 @@
+// Two #[requires_scopes] on one operation instead of one listing every scope.
+use secure_api::prelude::*;
+
+#[derive(Scopes)]
+enum Scope {
+    #[scope("users:write", "Create and edit users")]
+    UsersWrite,
+}
+
+struct Api;
+
+#[secure_api(scopes = Scope)]
+impl Api {
+    #[oai(path = "/users", method = "post")]
+    #[requires_scopes("users:write")]
+    #[requires_scopes("users:write")]
+    async fn create(&self) {}
+}
+
+fn main() {}

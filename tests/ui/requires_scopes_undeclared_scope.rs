@@ -1,0 +1,19 @@
+// The scope is misspelt: `Scope` declares "users:write", not "users:wirte".
+use secure_api::prelude::*;
+
+#[derive(Scopes)]
+enum Scope {
+    #[scope("users:write", "Create and edit users")]
+    UsersWrite,
+}
+
+struct Api;
+
+#[secure_api(scopes = Scope)]
+impl Api {
+    #[oai(path = "/users", method = "post")]
+    #[requires_scopes("users:wirte")]
+    async fn create(&self) {}
+}
+
+fn main() {}

@@ -1,0 +1,19 @@
+// `scopes` is given twice to #[secure_api].
+use secure_api::prelude::*;
+
+#[derive(Scopes)]
+enum Scope {
+    #[scope("users:write", "Create and edit users")]
+    UsersWrite,
+}
+
+struct Api;
+
+#[secure_api(scopes = Scope, scopes = Scope)]
+impl Api {
+    #[oai(path = "/users", method = "post")]
+    #[requires_scopes("users:write")]
+    async fn create(&self) {}
+}
+
+fn main() {}
