@@ -1,0 +1,750 @@
+//! The yardstick for the benchmarks (issue 8): the flagship's endpoints written by hand
+//! with plain poem + poem-openapi, jsonwebtoken and governor, and no secure-api, the way
+//! a careful engineer would: one `Validation` built at start, the same checks as the
+//! framework (size, `typ`, `crit`, `iss`, `aud`, `nbf`, subject still known), argon2id
+//! off the async workers, no needless allocation. Keep it honest: never slow it down
+//! to flatter the framework.
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _, password_hash::SaltString,
+};
+use governor::{
+    Quota, RateLimiter,
+    clock::{Clock, DefaultClock},
+    middleware::StateInformationMiddleware,
+    state::keyed::DefaultKeyedStateStore,
+};
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use poem::{
+    EndpointExt, Request, Response, Route, Server,
+    http::{HeaderMap, StatusCode, header},
+    listener::{Acceptor, Listener, TcpListener},
+    middleware::{NormalizePath, SetHeader, TrailingSlash},
+    web::Data,
+};
+use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, payload::Form, payload::Json};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    num::NonZeroU32,
+    sync::{Arc, RwLock},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+const ISSUER: &str = "baseline";
+const MAX_TOKEN_BYTES: usize = 8192;
+
+/// A keyed GCRA limiter that also reports what remains, for the `RateLimit` header.
+type KeyedLimiter<K> =
+    RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
+
+/// A started service.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+struct User {
+    email: String,
+    full_name: String,
+    password_hash: String,
+    scopes: Vec<String>,
+    disabled: bool,
+}
+
+struct ApiKeyInfo {
+    owner: &'static str,
+    scope: &'static str,
+}
+
+struct State {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    users: RwLock<HashMap<String, User>>,
+    dummy_hash: String,
+    api_key_mac: Hmac<Sha256>,
+    api_keys: HashMap<[u8; 32], ApiKeyInfo>,
+    public_limit: KeyedLimiter<IpAddr>,
+    sensitive_limit: KeyedLimiter<IpAddr>,
+    user_limit: KeyedLimiter<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    iss: String,
+    aud: String,
+    exp: u64,
+    iat: u64,
+    nbf: u64,
+    jti: String,
+    scope: String,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn argon2() -> Argon2<'static> {
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).expect("OWASP parameters are valid");
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).expect("OS randomness");
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes encode");
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("hash")
+        .to_string()
+}
+
+fn problem(status: StatusCode, detail: &str) -> Response {
+    let body = serde_json::json!({"type": "about:blank", "title": status.canonical_reason(), "status": status.as_u16(), "detail": detail});
+    Response::builder()
+        .status(status)
+        .content_type("application/problem+json")
+        .body(body.to_string())
+}
+
+fn unauthorized(challenge: &str) -> poem::Error {
+    let mut response = problem(StatusCode::UNAUTHORIZED, "invalid or missing bearer token");
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, challenge.parse().expect("static"));
+    poem::Error::from_response(response)
+}
+
+impl State {
+    /// The hand-written bearer check: header, size, `typ`, `crit`, signature and claims,
+    /// the subject still known and enabled, then the scope.
+    fn authorize(&self, headers: &HeaderMap, scope: Option<&str>) -> poem::Result<Claims> {
+        let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Err(unauthorized("Bearer"));
+        };
+        let Some(token) = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+        else {
+            return Err(unauthorized("Bearer"));
+        };
+        let invalid = || unauthorized("Bearer error=\"invalid_token\"");
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(invalid());
+        }
+        let jwt_header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+        if jwt_header.crit.is_some()
+            || !jwt_header
+                .typ
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("at+jwt"))
+        {
+            return Err(invalid());
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| invalid())?
+            .claims;
+        if claims.iat > now() + 30 {
+            return Err(invalid());
+        }
+        let known = self
+            .users
+            .read()
+            .expect("lock")
+            .get(&claims.sub)
+            .is_some_and(|u| !u.disabled);
+        if !known {
+            return Err(invalid());
+        }
+        if let Some(scope) = scope
+            && !claims.scope.split(' ').any(|s| s == scope)
+        {
+            let mut response = problem(StatusCode::FORBIDDEN, "insufficient scope");
+            let challenge = format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"");
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                challenge.parse().expect("scope is ASCII"),
+            );
+            return Err(poem::Error::from_response(response));
+        }
+        Ok(claims)
+    }
+}
+
+/// Checks one keyed limit and returns its `RateLimit` header value, or the 429.
+fn check_limit<K: std::hash::Hash + Eq + Clone>(
+    limiter: &KeyedLimiter<K>,
+    key: &K,
+    name: &str,
+    quota: u32,
+    window: u64,
+) -> poem::Result<(String, String)> {
+    let policy = format!("\"{name}\";q={quota};w={window}");
+    match limiter.check_key(key) {
+        Ok(snapshot) => {
+            let remaining = snapshot.remaining_burst_capacity();
+            Ok((policy, format!("\"{name}\";r={remaining};t=0")))
+        }
+        Err(not_until) => {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let retry = wait.as_secs().max(1);
+            let mut response = problem(StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded");
+            let headers = response.headers_mut();
+            headers.insert(header::RETRY_AFTER, retry.into());
+            headers.insert("ratelimit-policy", policy.parse().expect("ASCII"));
+            headers.insert(
+                "ratelimit",
+                format!("\"{name}\";r=0;t={retry}").parse().expect("ASCII"),
+            );
+            Err(poem::Error::from_response(response))
+        }
+    }
+}
+
+fn client_ip(request: &Request) -> IpAddr {
+    request
+        .remote_addr()
+        .as_socket_addr()
+        .map(|addr| addr.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+#[derive(Object)]
+struct Message {
+    message: String,
+}
+
+#[derive(Object)]
+struct UserOut {
+    username: String,
+    email: Option<String>,
+    full_name: Option<String>,
+    disabled: bool,
+    scopes: Vec<String>,
+}
+
+#[derive(Deserialize, Object)]
+struct TokenForm {
+    grant_type: String,
+    username: String,
+    password: String,
+    scope: Option<String>,
+}
+
+#[derive(Object)]
+struct TokenOut {
+    access_token: String,
+    token_type: String,
+    expires_in: u64,
+    scope: String,
+}
+
+#[derive(ApiResponse)]
+enum TokenResponse {
+    #[oai(status = 200)]
+    Ok(Json<TokenOut>, #[oai(header = "Cache-Control")] String),
+    #[oai(status = 400)]
+    Refused(
+        Json<serde_json::Value>,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
+#[derive(ApiResponse)]
+enum Limited {
+    #[oai(status = 200)]
+    Ok(
+        Json<Message>,
+        #[oai(header = "RateLimit-Policy")] String,
+        #[oai(header = "RateLimit")] String,
+    ),
+}
+
+#[derive(ApiResponse)]
+enum CreateResponse {
+    #[oai(status = 201)]
+    Created(Json<UserOut>),
+    #[oai(status = 409)]
+    Conflict(Json<serde_json::Value>),
+    #[oai(status = 422)]
+    Invalid(Json<serde_json::Value>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserCreate {
+    username: serde_json::Value,
+    email: serde_json::Value,
+    password: serde_json::Value,
+    #[serde(default)]
+    roles: Vec<serde_json::Value>,
+}
+
+/// The seed's `UserCreate` rules, every broken one collected.
+fn validate_user(user: &UserCreate) -> Vec<serde_json::Value> {
+    let mut errors = Vec::new();
+    let mut fail = |pointer: &str, code: &str, message: &str| {
+        errors.push(serde_json::json!({"pointer": pointer, "code": code, "message": message}));
+    };
+    match user.username.as_str() {
+        Some(name) => {
+            let len = name.chars().count();
+            if !(3..=50).contains(&len) {
+                fail("/username", "length", "must be 3 to 50 characters");
+            }
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                fail("/username", "pattern", "must match ^[a-zA-Z0-9_-]+$");
+            }
+        }
+        None => fail("/username", "type", "must be a string"),
+    }
+    match user.email.as_str() {
+        Some(email) => {
+            let valid = email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+            if !valid {
+                fail("/email", "email", "must be an email address");
+            }
+        }
+        None => fail("/email", "type", "must be a string"),
+    }
+    match user.password.as_str() {
+        Some(password) => {
+            let has = |f: fn(&char) -> bool| password.chars().any(|c| f(&c));
+            if password.chars().count() < 8
+                || !has(char::is_ascii_uppercase)
+                || !has(char::is_ascii_lowercase)
+                || !has(char::is_ascii_digit)
+                || !has(|c| !c.is_ascii_alphanumeric())
+            {
+                fail(
+                    "/password",
+                    "password",
+                    "at least 8 characters with upper, lower, digit and other",
+                );
+            }
+        }
+        None => fail("/password", "type", "must be a string"),
+    }
+    for (i, role) in user.roles.iter().enumerate() {
+        if !matches!(role.as_str(), Some("admin" | "user" | "moderator")) {
+            fail(
+                &format!("/roles/{i}"),
+                "one_of",
+                "must be one of admin, user, moderator",
+            );
+        }
+    }
+    errors
+}
+
+struct Api;
+
+fn user_out(name: &str, user: &User) -> UserOut {
+    UserOut {
+        username: name.to_owned(),
+        email: Some(user.email.clone()),
+        full_name: Some(user.full_name.clone()),
+        disabled: user.disabled,
+        scopes: user.scopes.clone(),
+    }
+}
+
+#[OpenApi]
+impl Api {
+    #[oai(path = "/token", method = "post")]
+    async fn token(&self, state: Data<&Arc<State>>, form: Form<TokenForm>) -> TokenResponse {
+        let refused = || {
+            TokenResponse::Refused(
+                Json(serde_json::json!({"error": "invalid_grant"})),
+                "no-store".to_owned(),
+            )
+        };
+        if form.grant_type != "password" || form.password.len() > 1024 {
+            return refused();
+        }
+        let stored = state
+            .users
+            .read()
+            .expect("lock")
+            .get(&form.username)
+            .map(|u| u.password_hash.clone());
+        let hash = stored.clone().unwrap_or_else(|| state.dummy_hash.clone());
+        let password = form.password.clone();
+        let matches = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash).is_ok_and(|parsed| {
+                argon2()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+        })
+        .await
+        .unwrap_or(false);
+        let user_scopes = match state.users.read().expect("lock").get(&form.username) {
+            Some(user) if matches && stored.is_some() && !user.disabled => user.scopes.clone(),
+            _ => return refused(),
+        };
+        let requested: Vec<&str> = form
+            .scope
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let granted: Vec<String> = if requested.is_empty() {
+            user_scopes
+        } else {
+            user_scopes
+                .into_iter()
+                .filter(|s| requested.contains(&s.as_str()))
+                .collect()
+        };
+        let now = now();
+        let mut jti = [0u8; 16];
+        let _ = getrandom::getrandom(&mut jti);
+        use base64::Engine;
+        let claims = Claims {
+            sub: form.username.clone(),
+            iss: ISSUER.to_owned(),
+            aud: ISSUER.to_owned(),
+            exp: now + 1800,
+            iat: now,
+            nbf: now,
+            jti: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(jti),
+            scope: granted.join(" "),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some("at+jwt".to_owned());
+        match jsonwebtoken::encode(&header, &claims, &state.encoding) {
+            Ok(token) => TokenResponse::Ok(
+                Json(TokenOut {
+                    access_token: token,
+                    token_type: "bearer".to_owned(),
+                    expires_in: 1800,
+                    scope: claims.scope,
+                }),
+                "no-store".to_owned(),
+            ),
+            Err(_) => refused(),
+        }
+    }
+
+    #[oai(path = "/users/me/", method = "get")]
+    async fn me(&self, state: Data<&Arc<State>>, request: &Request) -> poem::Result<Json<UserOut>> {
+        let claims = state.authorize(request.headers(), None)?;
+        let users = state.users.read().expect("lock");
+        let user = users
+            .get(&claims.sub)
+            .ok_or_else(|| unauthorized("Bearer error=\"invalid_token\""))?;
+        Ok(Json(user_out(&claims.sub, user)))
+    }
+
+    #[oai(path = "/users/", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&Arc<State>>,
+        request: &Request,
+    ) -> poem::Result<Json<Vec<UserOut>>> {
+        state.authorize(request.headers(), Some("users:read"))?;
+        let users = state.users.read().expect("lock");
+        Ok(Json(
+            users
+                .iter()
+                .map(|(name, user)| user_out(name, user))
+                .collect(),
+        ))
+    }
+
+    #[oai(path = "/users/", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<State>>,
+        request: &Request,
+        body: poem_openapi::payload::Binary<Vec<u8>>,
+    ) -> poem::Result<CreateResponse> {
+        state.authorize(request.headers(), Some("users:write"))?;
+        let user: UserCreate = serde_json::from_slice(&body.0).map_err(|_| {
+            poem::Error::from_response(problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid body"))
+        })?;
+        let errors = validate_user(&user);
+        if !errors.is_empty() {
+            return Ok(CreateResponse::Invalid(Json(
+                serde_json::json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "errors": errors}),
+            )));
+        }
+        let name = user.username.as_str().unwrap_or_default().to_owned();
+        let password = user.password.as_str().unwrap_or_default().to_owned();
+        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|_| poem::Error::from_status(StatusCode::SERVICE_UNAVAILABLE))?;
+        let new = User {
+            email: user.email.as_str().unwrap_or_default().to_owned(),
+            full_name: String::new(),
+            password_hash,
+            scopes: Vec::new(),
+            disabled: false,
+        };
+        let mut users = state.users.write().expect("lock");
+        if users.contains_key(&name) {
+            return Ok(CreateResponse::Conflict(Json(
+                serde_json::json!({"status": 409}),
+            )));
+        }
+        let out = user_out(&name, &new);
+        users.insert(name, new);
+        Ok(CreateResponse::Created(Json(out)))
+    }
+
+    #[oai(path = "/api/public", method = "get")]
+    async fn public(&self, state: Data<&Arc<State>>, request: &Request) -> poem::Result<Limited> {
+        let (policy, limit) =
+            check_limit(&state.public_limit, &client_ip(request), "public", 100, 60)?;
+        Ok(Limited::Ok(
+            Json(Message {
+                message: "This is a public endpoint".to_owned(),
+            }),
+            policy,
+            limit,
+        ))
+    }
+
+    #[oai(path = "/api/sensitive", method = "post")]
+    async fn sensitive(
+        &self,
+        state: Data<&Arc<State>>,
+        request: &Request,
+    ) -> poem::Result<Limited> {
+        let (policy, limit) = check_limit(
+            &state.sensitive_limit,
+            &client_ip(request),
+            "sensitive",
+            10,
+            60,
+        )?;
+        Ok(Limited::Ok(
+            Json(Message {
+                message: "Sensitive operation completed".to_owned(),
+            }),
+            policy,
+            limit,
+        ))
+    }
+
+    #[oai(path = "/api/user-specific", method = "get")]
+    async fn user_specific(
+        &self,
+        state: Data<&Arc<State>>,
+        request: &Request,
+    ) -> poem::Result<Limited> {
+        let key = match state.authorize(request.headers(), None) {
+            Ok(claims) => format!("sub:{}", claims.sub),
+            Err(_) => format!("ip:{}", client_ip(request)),
+        };
+        let (policy, limit) = check_limit(&state.user_limit, &key, "user", 100, 60)?;
+        Ok(Limited::Ok(
+            Json(Message {
+                message: "User-specific endpoint".to_owned(),
+            }),
+            policy,
+            limit,
+        ))
+    }
+
+    #[oai(path = "/api/data", method = "get")]
+    async fn data(&self) -> Json<Message> {
+        Json(Message {
+            message: "This is public data".to_owned(),
+        })
+    }
+
+    #[oai(path = "/api/resource", method = "get")]
+    async fn resource(
+        &self,
+        state: Data<&Arc<State>>,
+        request: &Request,
+    ) -> poem::Result<Json<serde_json::Value>> {
+        let headers = request.headers();
+        let from_header = headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let from_query = || {
+            request.uri().query().and_then(|q| {
+                q.split('&')
+                    .find_map(|pair| pair.strip_prefix("api-key=").map(str::to_owned))
+            })
+        };
+        let from_cookie = || {
+            headers
+                .get(header::COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|cookies| {
+                    cookies
+                        .split(';')
+                        .find_map(|c| c.trim().strip_prefix("api-key=").map(str::to_owned))
+                })
+        };
+        let key = from_header.or_else(from_query).or_else(from_cookie);
+        let denied = || {
+            poem::Error::from_response(problem(
+                StatusCode::UNAUTHORIZED,
+                "a valid API key is required",
+            ))
+        };
+        let key = key.ok_or_else(denied)?;
+        let mut mac = state.api_key_mac.clone();
+        mac.update(key.as_bytes());
+        let digest: [u8; 32] = mac.finalize().into_bytes().into();
+        let info = state.api_keys.get(&digest).ok_or_else(denied)?;
+        Ok(Json(
+            serde_json::json!({"resource": "secure data", "owner": info.owner, "scope": info.scope}),
+        ))
+    }
+
+    #[oai(path = "/api/v1/users", method = "get")]
+    async fn users_v1(&self) -> Json<serde_json::Value> {
+        Json(serde_json::json!({"version": "1", "users": ["user1", "user2"]}))
+    }
+
+    #[oai(path = "/api/v2/users", method = "get")]
+    async fn users_v2(&self) -> Json<serde_json::Value> {
+        Json(serde_json::json!({"version": "2", "users": [
+            {"id": 1, "name": "user1", "role": "admin"},
+            {"id": 2, "name": "user2", "role": "user"},
+        ]}))
+    }
+}
+
+fn keyed<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> KeyedLimiter<K> {
+    let count = NonZeroU32::new(per_minute).expect("non-zero");
+    RateLimiter::keyed(Quota::per_minute(count)).with_middleware::<StateInformationMiddleware>()
+}
+
+/// Binds `addr` and serves; returns once the socket is bound.
+pub async fn start(addr: &str) -> Result<Running, Box<dyn std::error::Error>> {
+    let mut secret = [0u8; 32];
+    getrandom::getrandom(&mut secret)?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[ISSUER]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.validate_nbf = true;
+    validation.leeway = 30;
+    let mut api_key_secret = [0u8; 32];
+    getrandom::getrandom(&mut api_key_secret)?;
+    let api_key_mac = Hmac::<Sha256>::new_from_slice(&api_key_secret)?;
+    let digest = |key: &str| -> [u8; 32] {
+        let mut mac = api_key_mac.clone();
+        mac.update(key.as_bytes());
+        mac.finalize().into_bytes().into()
+    };
+    let api_keys = HashMap::from([
+        (
+            digest("valid_api_key_1"),
+            ApiKeyInfo {
+                owner: "service1",
+                scope: "read",
+            },
+        ),
+        (
+            digest("valid_api_key_2"),
+            ApiKeyInfo {
+                owner: "service2",
+                scope: "read:write",
+            },
+        ),
+    ]);
+    let users = HashMap::from([
+        (
+            "john".to_owned(),
+            User {
+                email: "john@example.com".into(),
+                full_name: "John Doe".into(),
+                password_hash: hash_password("secret"),
+                scopes: vec!["users:read".into(), "items:read".into()],
+                disabled: false,
+            },
+        ),
+        (
+            "alice".to_owned(),
+            User {
+                email: "alice@example.com".into(),
+                full_name: "Alice Smith".into(),
+                password_hash: hash_password("password"),
+                scopes: vec![
+                    "users:read".into(),
+                    "users:write".into(),
+                    "items:read".into(),
+                    "items:write".into(),
+                ],
+                disabled: false,
+            },
+        ),
+    ]);
+    let state = Arc::new(State {
+        encoding: EncodingKey::from_secret(&secret),
+        decoding: DecodingKey::from_secret(&secret),
+        validation,
+        users: RwLock::new(users),
+        dummy_hash: hash_password("dummy password for unknown users"),
+        api_key_mac,
+        api_keys,
+        public_limit: keyed(100),
+        sensitive_limit: keyed(10),
+        user_limit: keyed(100),
+    });
+
+    let api = OpenApiService::new(Api, "baseline", "1.0");
+    let spec = api.spec_endpoint();
+    let headers = SetHeader::new()
+        .overriding("x-content-type-options", "nosniff")
+        .overriding(
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        )
+        .overriding("x-frame-options", "DENY")
+        .overriding("referrer-policy", "no-referrer")
+        .overriding(
+            "permissions-policy",
+            "geolocation=(), camera=(), microphone=()",
+        )
+        .overriding("cache-control", "no-store")
+        .overriding(
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        )
+        .overriding("cross-origin-resource-policy", "same-origin")
+        .overriding("cross-origin-opener-policy", "same-origin");
+    let app = Route::new()
+        .at("/openapi.json", spec)
+        .nest("/", api)
+        .with(NormalizePath::new(TrailingSlash::Trim))
+        .with(headers)
+        .data(state);
+
+    let acceptor = TcpListener::bind(addr).into_acceptor().await?;
+    let addr = acceptor.local_addr()[0]
+        .as_socket_addr()
+        .copied()
+        .ok_or("no TCP address")?;
+    let server = tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
+    Ok(Running { addr, server })
+}

@@ -1,0 +1,124 @@
+//! The benchmarks' yardstick must do the same work as the flagship, or the comparison
+//! means nothing: it answers each benchmarked request as the contract says.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
+    let running = baseline::start("127.0.0.1:0").await.expect("start");
+    let base = format!("http://{}", running.addr);
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{base}{path}");
+
+    let login = |user: &'static str, password: &'static str| {
+        client
+            .post(url("/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", user),
+                ("password", password),
+            ])
+            .send()
+    };
+    let response = login("alice", "password").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let alice: Value = response.json().await.unwrap();
+    let alice = alice["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        login("alice", "wrong").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        login("nobody", "password").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let john: Value = login("john", "secret").await.unwrap().json().await.unwrap();
+    let john = john["access_token"].as_str().unwrap().to_owned();
+
+    let get = |path: &str, token: Option<&str>| {
+        let mut request = client.get(url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(
+        get("/api/data", None).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get("/users/me/", Some(&alice)).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let missing = get("/users/me/", None).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(missing.headers()["www-authenticate"], "Bearer");
+    assert_eq!(
+        get("/users/me/", Some("e30.e30.e30"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get("/users/", Some(&john)).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let public = get("/api/public", None).await.unwrap();
+    assert_eq!(public.status(), StatusCode::OK);
+    assert_eq!(public.headers()["ratelimit"], "\"public\";r=99;t=0");
+    assert_eq!(public.headers()["x-content-type-options"], "nosniff");
+
+    let key = client
+        .get(url("/api/resource"))
+        .header("x-api-key", "valid_api_key_2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(key.status(), StatusCode::OK);
+    let body: Value = key.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"resource": "secure data", "owner": "service2", "scope": "read:write"})
+    );
+    assert_eq!(
+        get("/api/resource", None).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let bad = json!({"username": "a", "email": "nope", "password": "short", "roles": ["boss"]});
+    let response = client
+        .post(url("/users/"))
+        .bearer_auth(&alice)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"].as_array().unwrap().len(), 4, "{body}");
+    let response = client
+        .post(url("/users/"))
+        .bearer_auth(&john)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // The 429 path: the sensitive limit is 10 per minute per client IP.
+    for _ in 0..10 {
+        let response = client.post(url("/api/sensitive")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let refused = client.post(url("/api/sensitive")).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+}
