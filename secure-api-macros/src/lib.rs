@@ -11,6 +11,7 @@ mod api;
 mod ctxt;
 mod scope_token;
 mod scopes;
+mod validate;
 
 use proc_macro::TokenStream;
 
@@ -48,4 +49,13 @@ pub fn requires_scopes(_args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(Scopes, attributes(scope, scopes))]
 pub fn derive_scopes(item: TokenStream) -> TokenStream {
     scopes::expand_derive(item.into()).into()
+}
+
+/// Derives a validated request model: `secure_api::validation::Validate` plus
+/// poem-openapi's `Type`, `ParseFromJSON`, `ToJSON` and `IsObjectType`, with every
+/// rule of `#[validate(...)]` checked at run time and written into the schema.
+/// See `secure_api::validation` for the rules.
+#[proc_macro_derive(Validate, attributes(validate))]
+pub fn derive_validate(item: TokenStream) -> TokenStream {
+    validate::expand_derive(item.into()).into()
 }

@@ -91,18 +91,32 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
         if requires_scopes::<P>() {
             add(403, "The bearer token lacks a required scope");
         }
+        if P::VALIDATED_BODY {
+            for response in crate::validation::body_responses() {
+                if !meta.responses.iter().any(|r| r.status == response.status) {
+                    meta.responses.push(response);
+                }
+            }
+        }
         meta
     }
 
     fn register(registry: &mut Registry) {
         R::register(registry);
         ProblemDetails::register(registry);
+        if P::VALIDATED_BODY {
+            crate::validation::register_body_responses(registry);
+        }
     }
 
     fn from_parse_request_error(error: poem::Error) -> Self {
         // poem-openapi routes every extraction error here when `R` has a bad-request
         // handler; a guard's refusal keeps its own answer.
-        if error.is::<AuthRejection>() || !R::BAD_REQUEST_HANDLER {
+        // A refused body (`ValidJson`) keeps its problem answer too.
+        if error.is::<AuthRejection>()
+            || error.is::<crate::validation::BodyRejection>()
+            || !R::BAD_REQUEST_HANDLER
+        {
             return Guarded {
                 outcome: Outcome::Refused(error),
                 _policy: PhantomData,
