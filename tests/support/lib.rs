@@ -12,10 +12,11 @@ use secure_api::{
         EndpointExt, Route, Server,
         listener::{Acceptor, Listener, TcpListener},
     },
-    poem_openapi::{Object, OpenApiService, payload::Json},
+    poem_openapi::{Object, OpenApi, OpenApiService, payload::Json},
     prelude::*,
     token::{SigningKey, TokenService, VerificationKey},
     users::{InMemoryUserStore, StoreError, UserRecord, UserStore},
+    validation::BodyLimit,
 };
 use std::sync::{
     Arc,
@@ -228,6 +229,52 @@ pub async fn serve() -> TestServer {
         tokens,
         client: reqwest::Client::new(),
     }
+}
+
+/// Serves `api` (and the token endpoint) like [`serve`], with a body limit when given.
+pub async fn serve_api<T: OpenApi + 'static>(api: T, limit: Option<BodyLimit>) -> TestServer {
+    let hasher = test_hasher();
+    let users = test_users(&hasher);
+    let tokens = token_service();
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let counting = CountingStore {
+        inner: users.clone(),
+        lookups: lookups.clone(),
+    };
+    let auth = Authenticator::new(tokens.clone(), counting);
+    let service = OpenApiService::new(
+        (api, PasswordGrant::new(auth.clone(), hasher)),
+        "test",
+        "1.0",
+    );
+    let app = Route::new().nest("/", service).data(auth);
+    let addr = spawn_server(match limit {
+        Some(limit) => app.data(limit).boxed(),
+        None => app.boxed(),
+    })
+    .await;
+    TestServer {
+        base: format!("http://{addr}"),
+        users,
+        lookups,
+        tokens,
+        client: reqwest::Client::new(),
+    }
+}
+
+async fn spawn_server(
+    app: secure_api::poem::endpoint::BoxEndpoint<'static>,
+) -> std::net::SocketAddr {
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .expect("bind a loopback port");
+    let addr = acceptor.local_addr()[0]
+        .as_socket_addr()
+        .copied()
+        .expect("a TCP address");
+    tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
+    addr
 }
 
 /// base64url without padding, as JWTs use it.

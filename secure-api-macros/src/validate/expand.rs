@@ -474,6 +474,7 @@ impl Generator {
                 let inner = self.reader(inner);
                 quote!(|#params| __v::read_list(value, at, report, #inner))
             }
+            Shape::Leaf(_, Leaf::String) => quote!(|#params| __v::read_string(value, at, report)),
             Shape::Leaf(ty, _) => quote_spanned! {ty.span()=>
                 |#params| (&&__v::Leaf::<#ty>::NEW).read(value, at, report)
             },

@@ -513,6 +513,24 @@ pub fn read_list<T>(
     }
 }
 
+/// Reads a `String`, strictly: poem-openapi's own `String` accepts a number or a
+/// boolean and turns it into text, which a schema that says `type: string` does not.
+pub fn read_string(value: Option<Value>, at: &Location<'_>, report: &mut Report) -> Option<String> {
+    match value {
+        Some(Value::String(text)) => Some(text),
+        None => {
+            missing(at, report);
+            None
+        }
+        Some(other) => {
+            let echo = echo_json(&other, at);
+            let expected = Expected::Kind("a string".to_owned());
+            wrong_type(at, report, expected, json_kind(&other), echo);
+            None
+        }
+    }
+}
+
 /// The innermost type of a field, for the choice between a model of ours (read and
 /// checked with paths, every error reported) and any other poem-openapi type (read
 /// by its `ParseFromJSON`). The macro calls `(&&Leaf::<T>::NEW).read(...)`: method
