@@ -55,7 +55,8 @@ pub fn derive_scopes(item: TokenStream) -> TokenStream {
 /// poem-openapi's `Type`, `ParseFromJSON`, `ToJSON` and `IsObjectType`, with every
 /// rule of `#[validate(...)]` checked at run time and written into the schema.
 /// See `secure_api::validation` for the rules.
-#[proc_macro_derive(Validate, attributes(validate))]
+// `oai` is declared too, so a stray #[oai(...)] gets our message alone.
+#[proc_macro_derive(Validate, attributes(validate, oai))]
 pub fn derive_validate(item: TokenStream) -> TokenStream {
     validate::expand_derive(item.into()).into()
 }

@@ -217,10 +217,15 @@ pub(crate) fn parse_model(tokens: TokenStream, options: &mut ModelOptions, cx: &
             other => {
                 let message = match FIELD_RULES.contains(&other) {
                     true => format!(
-                        "`{other}` is a rule of a field; write it on the field, \
-                         e.g. #[validate({other}...)] above it"
+                        "`{other}` is a rule of a field: put it in the field's own \
+                         #[validate(...)]"
                     ),
-                    false => unknown_message("option of a model", other, MODEL_OPTIONS),
+                    false if other == "deny_unknown_fields" => {
+                        "unknown fields are refused by default: remove `deny_unknown_fields` \
+                         (`allow_unknown_fields` accepts and ignores them)"
+                            .to_owned()
+                    }
+                    false => unknown_message("an option of a model", other, MODEL_OPTIONS),
                 };
                 cx.error_spanned_by(meta.path(), message);
             }
@@ -324,7 +329,7 @@ fn parse_rule(meta: Meta, cx: &mut Ctxt, top_level: bool) -> Option<Rule> {
                 true => format!(
                     "`{other}` is an option of the model; write it in #[validate(...)] on the struct"
                 ),
-                false => unknown_message("rule", other, &known),
+                false => unknown_message("a rule", other, &known),
             };
             cx.error_spanned_by(meta.path(), what);
             None
@@ -342,10 +347,10 @@ fn unknown_message(what: &str, name: &str, known: &[&str]) -> String {
         .min();
     let hint = match closest {
         Some((_, candidate)) => format!("; did you mean `{candidate}`?"),
-        None => String::new(),
+        None => ".".to_owned(),
     };
     format!(
-        "unknown {what} `{name}`{hint} Expected one of: {}",
+        "`{name}` is not {what}{hint} Expected one of: {}",
         known
             .iter()
             .map(|k| format!("`{k}`"))
@@ -450,7 +455,7 @@ fn named_args(
         if !known.contains(&name.as_str()) {
             cx.error_spanned_by(
                 arg.path(),
-                unknown_message(&format!("option of `{rule}`"), &name, known),
+                unknown_message(&format!("an option of `{rule}`"), &name, known),
             );
             continue;
         }
@@ -531,12 +536,16 @@ fn number_value(meta: &Meta, cx: &mut Ctxt) -> Option<Number> {
         _ => None,
     };
     match parsed {
-        Some((value, is_float)) if value.is_finite() => Some(Number {
-            value: if negative { -value } else { value },
-            negative,
-            is_float,
-            written: nv.value.to_token_stream(),
-        }),
+        Some((value, is_float)) if value.is_finite() => {
+            // `-1` may come as a negation of `1` or as the literal `-1` itself.
+            let value = if negative { -value } else { value };
+            Some(Number {
+                value,
+                negative: value < 0.0,
+                is_float,
+                written: nv.value.to_token_stream(),
+            })
+        }
         _ => {
             cx.error_spanned_by(
                 &nv.value,

@@ -271,6 +271,18 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     }
 }
 
+/// A field's `custom = path` called on `value`, typed where the user wrote the path,
+/// so a function of the wrong signature is reported there in plain words.
+fn custom_call(path: &syn::Path) -> TokenStream {
+    quote_spanned! {path.span()=>
+        {
+            let outcome: ::core::result::Result<(), ::secure_api::validation::RuleError> =
+                #path(value);
+            outcome
+        }
+    }
+}
+
 fn option_str(text: Option<&str>) -> TokenStream {
     match text {
         Some(text) => quote!(::core::option::Option::Some(#text)),
@@ -355,9 +367,10 @@ impl Generator {
                         RuleKind::Unique => {
                             quote!(report.check(at, &__v::NoEcho, __v::rules::unique(&value[..]));)
                         }
-                        RuleKind::Custom(path) => quote_spanned! {path.span()=>
-                            report.check(at, &__v::NoEcho, #path(value));
-                        },
+                        RuleKind::Custom(path) => {
+                            let call = custom_call(path);
+                            quote!(report.check(at, &__v::NoEcho, #call);)
+                        }
                         RuleKind::Each(item_rules) => {
                             let body = self.rules(inner, item_rules, field);
                             quote! {
@@ -377,10 +390,17 @@ impl Generator {
                     Leaf::Other => quote!(&__v::NoEcho),
                     _ => quote!(value),
                 };
-                let text = quote!(::core::convert::AsRef::<str>::as_ref(value));
                 let mut out = TokenStream::new();
                 for rule in rules {
                     let written = &rule.written;
+                    // Spanned at the rule: a type that does not fit (a string rule on
+                    // a type without `AsRef<str>`) is reported there.
+                    let span = written
+                        .clone()
+                        .into_iter()
+                        .next()
+                        .map_or_else(proc_macro2::Span::call_site, |token| token.span());
+                    let text = quote_spanned!(span=> ::core::convert::AsRef::<str>::as_ref(value));
                     let check = match &rule.kind {
                         RuleKind::Length(bounds) => {
                             let (min, max) = bound_tokens(bounds);
@@ -417,12 +437,10 @@ impl Generator {
                             });
                             continue;
                         }
-                        RuleKind::Custom(path) => quote_spanned!(path.span()=> #path(value)),
+                        RuleKind::Custom(path) => custom_call(path),
                         RuleKind::Unique | RuleKind::Each(_) => continue,
                     };
-                    // Spanned at the rule: a type that does not fit (a string rule on
-                    // a type without `AsRef<str>`) is reported there.
-                    out.extend(quote_spanned!(written.span()=> report.check(at, #echo, #check);));
+                    out.extend(quote_spanned!(span=> report.check(at, #echo, #check);));
                 }
                 out
             }

@@ -156,7 +156,7 @@ fn check_rule(rule: &Rule, shape: &Shape, field: &str, cx: &mut Ctxt) {
         let what = shape.describe();
         let message = match (&target, shape) {
             (_, Shape::List(_)) => format!(
-                "`{name}` checks a single value, but `{field}` is a list: write `each({name}...)` \
+                "`{name}` checks a single value, but `{field}` is a list: wrap it in `each(...)` \
                  to check every item"
             ),
             (None, _) => format!(
