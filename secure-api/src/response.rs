@@ -17,7 +17,8 @@ use std::marker::PhantomData;
 
 /// An operation's own response `R`, plus, in the OpenAPI document, every answer the
 /// guards of its policy `P` can give: 401 with `WWW-Authenticate` when it needs a
-/// bearer token, 403 when it requires scopes.
+/// bearer token, 403 when it requires scopes, and 400/413/415/422 when it reads a
+/// validated body ([`ValidJson`](crate::validation::ValidJson)).
 ///
 /// At run time it is `R` unchanged; a guard's refusal never reaches `R`'s own
 /// bad-request handler.

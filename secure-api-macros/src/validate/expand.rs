@@ -89,7 +89,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         read_fields.push(quote! {
             let #var: ::core::option::Option<#ty> = {
                 let at = &at.field(#wire, #secret);
-                let read: ::core::option::Option<#ty> = match object.remove(#wire) {
+                let read: ::core::option::Option<#ty> = match slots[#i].take() {
                     #default_arm
                     value => (#reader)(value, at, report),
                 };
@@ -136,9 +136,15 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
 
     let deny_unknown = model.options.allow_unknown_fields.is_none();
     let unknown = match deny_unknown {
-        true => quote!(__v::unknown_fields(object, at, report, &[#(#wires),*]);),
-        false => quote!(let _ = object;),
+        true => quote!(__v::unknown_fields(unknown, at, report, &[#(#wires),*]);),
+        false => TokenStream::new(),
     };
+    let keep_unknown = match deny_unknown {
+        true => quote!(unknown.push(key)),
+        false => quote!({}),
+    };
+    let indices = 0..model.fields.len();
+    let field_count = model.fields.len();
     let additional_properties = match deny_unknown {
         true => quote!(__v::no_additional_properties()),
         false => quote!(::core::option::Option::None),
@@ -179,8 +185,20 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
                     at: &__v::Location<'_>,
                     report: &mut __v::Report,
                 ) -> ::core::option::Option<Self> {
+                    let object = __v::object(value, at, report, #schema_name)?;
+                    // One pass over the object, as serde does: each value to its
+                    // field's slot, the names the model does not declare aside.
                     #[allow(unused_mut)]
-                    let mut object = __v::object(value, at, report, #schema_name)?;
+                    let mut slots: [::core::option::Option<__v::Value>; #field_count] =
+                        [const { ::core::option::Option::None }; #field_count];
+                    #[allow(unused_mut, unused_variables)]
+                    let mut unknown: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+                    for (key, value) in object {
+                        match key.as_str() {
+                            #(#wires => slots[#indices] = ::core::option::Option::Some(value),)*
+                            _ => #keep_unknown,
+                        }
+                    }
                     #(#read_fields)*
                     #unknown
                     let value = Self { #(#idents: #vars?,)* };

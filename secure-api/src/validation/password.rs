@@ -74,6 +74,7 @@ pub fn check_password(password: &str, policy: &PasswordPolicy, mut fail: impl Fn
     }
     if policy.composition {
         let mut classes = [false; 4];
+        let mut found = 0;
         for c in password.chars() {
             let class = match c {
                 'A'..='Z' => 0,
@@ -81,7 +82,13 @@ pub fn check_password(password: &str, policy: &PasswordPolicy, mut fail: impl Fn
                 '0'..='9' => 2,
                 _ => 3,
             };
-            classes[class] = true;
+            if !classes[class] {
+                classes[class] = true;
+                found += 1;
+                if found == classes.len() {
+                    break;
+                }
+            }
         }
         const NAMES: [(&str, &str); 4] = [
             ("uppercase", "an upper-case letter (A-Z)"),

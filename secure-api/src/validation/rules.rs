@@ -19,6 +19,7 @@ use validator::{ValidateEmail, ValidateNonControlCharacter, ValidateUrl};
 /// assert!(length("été", Some(3), Some(3)).is_ok());
 /// assert_eq!(length("ab", Some(3), Some(50)).unwrap_err().message(), "must be 3 to 50 characters long");
 /// ```
+#[inline]
 pub fn length(value: &str, min: Option<usize>, max: Option<usize>) -> Result<(), RuleError> {
     // Characters never outnumber bytes: most values are decided without counting.
     let bytes = value.len();
@@ -37,10 +38,12 @@ pub fn length(value: &str, min: Option<usize>, max: Option<usize>) -> Result<(),
 /// assert!(items(2, Some(1), None).is_ok());
 /// assert_eq!(items(0, Some(1), None).unwrap_err().message(), "must have at least 1 item");
 /// ```
+#[inline]
 pub fn items(len: usize, min: Option<usize>, max: Option<usize>) -> Result<(), RuleError> {
     count_within(len, min, max, "item", "have", "")
 }
 
+#[cold]
 fn count_within(
     count: usize,
     min: Option<usize>,
@@ -90,14 +93,11 @@ fn count_within(
 /// assert!(pattern("abc", &re).is_ok());
 /// assert_eq!(pattern("ab1", &re).unwrap_err().message(), "must match the pattern ^[a-z]+$");
 /// ```
+#[inline]
 pub fn pattern(value: &str, regex: &Regex) -> Result<(), RuleError> {
     match regex.is_match(value) {
         true => Ok(()),
-        false => Err(RuleError::new(
-            "pattern",
-            format!("must match the pattern {}", regex.as_str()),
-        )
-        .param("pattern", regex.as_str())),
+        false => Err(pattern_error(regex)),
     }
 }
 
@@ -110,6 +110,7 @@ pub fn pattern(value: &str, regex: &Regex) -> Result<(), RuleError> {
 /// assert!(email("bob@example.com").is_ok());
 /// assert_eq!(email("bob").unwrap_err().code(), "email");
 /// ```
+#[inline]
 pub fn email(value: &str) -> Result<(), RuleError> {
     match value.validate_email() {
         true => Ok(()),
@@ -125,11 +126,21 @@ pub fn email(value: &str) -> Result<(), RuleError> {
 /// assert!(url("https://example.com/a?b").is_ok());
 /// assert_eq!(url("example.com").unwrap_err().message(), "must be an absolute URL");
 /// ```
+#[inline]
 pub fn url(value: &str) -> Result<(), RuleError> {
     match value.validate_url() {
         true => Ok(()),
         false => Err(RuleError::new("url", "must be an absolute URL")),
     }
+}
+
+#[cold]
+fn pattern_error(regex: &Regex) -> RuleError {
+    RuleError::new(
+        "pattern",
+        format!("must match the pattern {}", regex.as_str()),
+    )
+    .param("pattern", regex.as_str())
 }
 
 /// `one_of("a", "b")`: exactly one of the allowed values.
@@ -140,14 +151,18 @@ pub fn url(value: &str) -> Result<(), RuleError> {
 /// assert!(one_of("user", &["admin", "user"]).is_ok());
 /// assert_eq!(one_of("root", &["admin", "user"]).unwrap_err().message(), "must be one of: admin, user");
 /// ```
+#[inline]
 pub fn one_of(value: &str, allowed: &[&str]) -> Result<(), RuleError> {
     match allowed.contains(&value) {
         true => Ok(()),
-        false => Err(
-            RuleError::new("one_of", format!("must be one of: {}", allowed.join(", ")))
-                .param("allowed", allowed),
-        ),
+        false => Err(one_of_error(allowed)),
     }
+}
+
+#[cold]
+fn one_of_error(allowed: &[&str]) -> RuleError {
+    RuleError::new("one_of", format!("must be one of: {}", allowed.join(", ")))
+        .param("allowed", allowed)
 }
 
 /// `contains = "..."`: the value contains this text.
@@ -158,13 +173,17 @@ pub fn one_of(value: &str, allowed: &[&str]) -> Result<(), RuleError> {
 /// assert!(contains("a-b", "-").is_ok());
 /// assert_eq!(contains("ab", "-").unwrap_err().message(), "must contain \"-\"");
 /// ```
+#[inline]
 pub fn contains(value: &str, needle: &str) -> Result<(), RuleError> {
     match value.contains(needle) {
         true => Ok(()),
-        false => Err(
-            RuleError::new("contains", format!("must contain {needle:?}")).param("needle", needle),
-        ),
+        false => Err(contains_error(needle)),
     }
+}
+
+#[cold]
+fn contains_error(needle: &str) -> RuleError {
+    RuleError::new("contains", format!("must contain {needle:?}")).param("needle", needle)
 }
 
 /// `ascii`: only ASCII characters.
@@ -175,6 +194,7 @@ pub fn contains(value: &str, needle: &str) -> Result<(), RuleError> {
 /// assert!(ascii("abc").is_ok());
 /// assert_eq!(ascii("été").unwrap_err().code(), "ascii");
 /// ```
+#[inline]
 pub fn ascii(value: &str) -> Result<(), RuleError> {
     match value.is_ascii() {
         true => Ok(()),
@@ -193,6 +213,7 @@ pub fn ascii(value: &str) -> Result<(), RuleError> {
 /// assert!(alphanumeric("été42").is_ok());
 /// assert_eq!(alphanumeric("a b").unwrap_err().message(), "must contain only letters and digits");
 /// ```
+#[inline]
 pub fn alphanumeric(value: &str) -> Result<(), RuleError> {
     match value.chars().all(char::is_alphanumeric) {
         true => Ok(()),
@@ -211,6 +232,7 @@ pub fn alphanumeric(value: &str) -> Result<(), RuleError> {
 /// assert!(ascii_alphanumeric("abC9").is_ok());
 /// assert_eq!(ascii_alphanumeric("é").unwrap_err().code(), "ascii_alphanumeric");
 /// ```
+#[inline]
 pub fn ascii_alphanumeric(value: &str) -> Result<(), RuleError> {
     match value.bytes().all(|b| b.is_ascii_alphanumeric()) {
         true => Ok(()),
@@ -230,6 +252,7 @@ pub fn ascii_alphanumeric(value: &str) -> Result<(), RuleError> {
 /// assert!(printable("Anne-Marie O'Neil").is_ok());
 /// assert_eq!(printable("a\nb").unwrap_err().message(), "must not contain control characters");
 /// ```
+#[inline]
 pub fn printable(value: &str) -> Result<(), RuleError> {
     match value.validate_non_control_character() {
         true => Ok(()),

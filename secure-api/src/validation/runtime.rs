@@ -25,6 +25,7 @@ pub type CompiledPattern = LazyLock<Result<Regex, regex::Error>>;
 /// The `pattern` rule with its compiled expression. The macro compiled the same
 /// expression with the same crate, so it cannot fail here; if it ever did, the rule
 /// fails closed, with an error in the log, rather than the request panicking.
+#[inline]
 pub fn pattern(value: &str, compiled: &CompiledPattern) -> Result<(), RuleError> {
     match &**compiled {
         Ok(regex) => rules::pattern(value, regex),
@@ -446,12 +447,12 @@ pub fn object(
 
 /// Reports every field the model does not declare.
 pub fn unknown_fields(
-    object: Map<String, Value>,
+    names: Vec<String>,
     at: &Location<'_>,
     report: &mut Report,
     declared: &'static [&'static str],
 ) {
-    for name in object.keys() {
+    for name in &names {
         let secret = is_secret_name(name);
         let error = RuleError::new(
             "unknown_field",
