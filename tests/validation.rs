@@ -173,7 +173,7 @@ enum Role {
     User,
 }
 
-fn no_empty_names(names: &Vec<String>) -> Result<(), RuleError> {
+fn no_empty_names(names: &[String]) -> Result<(), RuleError> {
     match names.iter().any(String::is_empty) {
         true => Err(RuleError::new("no_empty", "must not contain an empty name")),
         false => Ok(()),
@@ -362,11 +362,9 @@ fn password_differs(signup: &Account) -> Result<(), RuleError> {
     }
 }
 
-fn not_reserved(name: &String) -> Result<(), RuleError> {
-    match name.as_str() {
-        "root" | "admin" => {
-            Err(RuleError::new("reserved", "is reserved").param("name", name.as_str()))
-        }
+fn not_reserved(name: &str) -> Result<(), RuleError> {
+    match name {
+        "root" | "admin" => Err(RuleError::new("reserved", "is reserved").param("name", name)),
         _ => Ok(()),
     }
 }
