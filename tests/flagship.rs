@@ -469,15 +469,8 @@ async fn bodies_that_are_not_json_too_large_or_of_another_type() {
 #[tokio::test]
 async fn the_document_carries_user_create_rules_and_the_422() {
     let service = Service::start().await;
-    let doc: Value = service
-        .client
-        .get(service.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let response = service.client.get(service.url("/openapi.json")).send();
+    let doc: Value = response.await.unwrap().json().await.unwrap();
     let schema = &doc["components"]["schemas"]["UserCreate"];
     let properties = &schema["properties"];
     assert_eq!(properties["username"]["minLength"], 3);

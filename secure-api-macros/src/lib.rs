@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod component_name;
 mod ctxt;
 mod scope_token;
 mod scopes;

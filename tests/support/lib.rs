@@ -194,44 +194,11 @@ impl TestServer {
 
 /// Serves [`TestApi`] and the token endpoint on a free loopback port.
 pub async fn serve() -> TestServer {
-    let hasher = test_hasher();
-    let users = test_users(&hasher);
-    let tokens = token_service();
-    let lookups = Arc::new(AtomicUsize::new(0));
-    let counting = CountingStore {
-        inner: users.clone(),
-        lookups: lookups.clone(),
-    };
-    let auth = Authenticator::new(tokens.clone(), counting);
-    let api = OpenApiService::new(
-        (TestApi, PasswordGrant::new(auth.clone(), hasher)),
-        "test",
-        "1.0",
-    );
-    let spec = api.spec_endpoint();
-    let app = Route::new()
-        .nest("/", api)
-        .at("/openapi.json", spec)
-        .data(auth);
-    let acceptor = TcpListener::bind("127.0.0.1:0")
-        .into_acceptor()
-        .await
-        .expect("bind a loopback port");
-    let addr = acceptor.local_addr()[0]
-        .as_socket_addr()
-        .copied()
-        .expect("a TCP address");
-    tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
-    TestServer {
-        base: format!("http://{addr}"),
-        users,
-        lookups,
-        tokens,
-        client: reqwest::Client::new(),
-    }
+    serve_api(TestApi, None).await
 }
 
-/// Serves `api` (and the token endpoint) like [`serve`], with a body limit when given.
+/// Serves `api`, the token endpoint and `/openapi.json` on a free loopback port,
+/// with a body limit when given.
 pub async fn serve_api<T: OpenApi + 'static>(api: T, limit: Option<BodyLimit>) -> TestServer {
     let hasher = test_hasher();
     let users = test_users(&hasher);
@@ -247,7 +214,11 @@ pub async fn serve_api<T: OpenApi + 'static>(api: T, limit: Option<BodyLimit>) -
         "test",
         "1.0",
     );
-    let app = Route::new().nest("/", service).data(auth);
+    let spec = service.spec_endpoint();
+    let app = Route::new()
+        .nest("/", service)
+        .at("/openapi.json", spec)
+        .data(auth);
     let addr = spawn_server(match limit {
         Some(limit) => app.data(limit).boxed(),
         None => app.boxed(),

@@ -1,7 +1,7 @@
 //! What makes a scope declaration wrong, each error at the tokens that cause it.
 
 use super::ast::ScopesInput;
-use crate::{ctxt::Ctxt, scope_token};
+use crate::{component_name, ctxt::Ctxt, scope_token};
 use proc_macro2::TokenStream;
 use std::collections::HashMap;
 
@@ -46,12 +46,7 @@ pub(crate) fn check(input: &ScopesInput) -> Result<(), TokenStream> {
         );
     }
     if let Some(name) = &input.scheme_name {
-        let value = name.value();
-        if value.is_empty()
-            || !value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        {
+        if !component_name::is_valid(&name.value()) {
             cx.error_spanned_by(
                 name,
                 "a security scheme name is made of ASCII letters, digits, `.`, `_` and `-`",

@@ -65,6 +65,11 @@ pub(crate) struct Bounds {
     pub(crate) equal: Option<LitInt>,
 }
 
+/// The value of an optional whole-number option (checked by the parser already).
+pub(crate) fn int(lit: &Option<LitInt>) -> Option<usize> {
+    lit.as_ref().and_then(|lit| lit.base10_parse().ok())
+}
+
 /// A number as written in `range(...)`, with its sign.
 #[derive(Clone)]
 pub(crate) struct Number {

@@ -11,7 +11,7 @@
 
 use super::{
     ast::{Leaf, Model, Shape},
-    attr::{Bounds, DefaultValue, Number, PasswordOptions, RangeBounds, Rule, RuleKind},
+    attr::{self, Bounds, DefaultValue, Number, PasswordOptions, RangeBounds, Rule, RuleKind},
     valid::wire_name,
 };
 use proc_macro2::{Literal, TokenStream};
@@ -576,15 +576,14 @@ impl Generator {
 }
 
 fn bound_tokens(bounds: &Bounds) -> (TokenStream, TokenStream) {
-    let parse = |lit: &Option<syn::LitInt>| lit.as_ref().and_then(|l| l.base10_parse().ok());
     match &bounds.equal {
         Some(_) => {
-            let equal = parse(&bounds.equal);
+            let equal = attr::int(&bounds.equal);
             (option_usize(equal), option_usize(equal))
         }
         None => (
-            option_usize(parse(&bounds.min)),
-            option_usize(parse(&bounds.max)),
+            option_usize(attr::int(&bounds.min)),
+            option_usize(attr::int(&bounds.max)),
         ),
     }
 }

@@ -4,10 +4,10 @@
 
 use super::{
     ast::{Field, Leaf, Model, Shape},
-    attr::{Number, PasswordOptions, RangeBounds, Rule, RuleKind},
+    attr::{self, Number, PasswordOptions, RangeBounds, Rule, RuleKind},
     rename,
 };
-use crate::ctxt::Ctxt;
+use crate::{component_name, ctxt::Ctxt};
 use std::collections::HashMap;
 
 /// NIST SP 800-63B-4 §3.1.1.2: never fewer than 8 characters, allow at least 64.
@@ -42,12 +42,7 @@ pub(crate) fn check(model: &Model, cx: &mut Ctxt) {
         );
     }
     if let Some(name) = &model.options.rename {
-        let value = name.value();
-        if value.is_empty()
-            || !value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        {
+        if !component_name::is_valid(&name.value()) {
             cx.error_spanned_by(
                 name,
                 "a schema name is made of ASCII letters, digits, `.`, `_` and `-`",
@@ -177,14 +172,7 @@ fn check_rule(rule: &Rule, shape: &Shape, field: &str, cx: &mut Ctxt) {
     }
     match &rule.kind {
         RuleKind::Length(bounds) => {
-            let min = bounds
-                .min
-                .as_ref()
-                .and_then(|l| l.base10_parse::<usize>().ok());
-            let max = bounds
-                .max
-                .as_ref()
-                .and_then(|l| l.base10_parse::<usize>().ok());
+            let (min, max) = (attr::int(&bounds.min), attr::int(&bounds.max));
             if bounds.min.is_none() && bounds.max.is_none() && bounds.equal.is_none() {
                 cx.error_spanned_by(
                     &rule.written,
@@ -319,14 +307,10 @@ fn check_range(
 }
 
 fn check_password(options: &PasswordOptions, written: &proc_macro2::TokenStream, cx: &mut Ctxt) {
-    let min = options
-        .min_length
-        .as_ref()
-        .and_then(|l| l.base10_parse::<usize>().ok());
-    let max = options
-        .max_length
-        .as_ref()
-        .and_then(|l| l.base10_parse::<usize>().ok());
+    let (min, max) = (
+        attr::int(&options.min_length),
+        attr::int(&options.max_length),
+    );
     if let (Some(lit), Some(min)) = (&options.min_length, min)
         && min < NIST_MIN_LENGTH
     {
