@@ -170,6 +170,17 @@ async fn users_list_needs_users_read() {
 async fn creating_a_user_who_can_then_log_in() {
     let service = Service::start().await;
     let alice = service.token("alice", "password").await;
+    // The contract's rule exactly: a common password that meets it is accepted.
+    let common = json!({"username": "dave", "email": "dave@example.com", "password": "P@ssw0rd"});
+    let response = service
+        .client
+        .post(service.url("/users/"))
+        .bearer_auth(&alice)
+        .json(&common)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
     let new_user = json!({"username": "bob_1", "email": "bob@example.com", "password": "Sup3r-secret", "roles": ["user"]});
     let response = service
         .client
@@ -336,4 +347,166 @@ async fn openapi_document_and_docs_page() {
         .unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.unwrap().contains("swagger"));
+}
+
+/// `POST /users/` with `body` as alice (who has `users:write`).
+async fn post_user(
+    service: &Service,
+    body: reqwest::Body,
+    content_type: &str,
+) -> reqwest::Response {
+    let alice = service.token("alice", "password").await;
+    service
+        .client
+        .post(service.url("/users/"))
+        .bearer_auth(&alice)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_body_with_all_four_fields_wrong_gets_one_422_naming_all_four() {
+    let service = Service::start().await;
+    let body = json!({"username": "x!", "email": "not-an-email", "password": "short", "roles": ["user", "root"]});
+    let response = post_user(&service, body.to_string().into(), "application/json").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["status"], 422);
+    let errors = problem["errors"].as_array().unwrap();
+    let at = |pointer: &str| -> Vec<&Value> {
+        errors.iter().filter(|e| e["pointer"] == pointer).collect()
+    };
+    let codes = |pointer: &str| -> Vec<&str> {
+        at(pointer)
+            .iter()
+            .map(|e| e["code"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(codes("/username"), ["length", "pattern"]);
+    assert_eq!(at("/username")[0]["params"], json!({"min": 3, "max": 50}));
+    assert_eq!(at("/username")[0]["value"], "x!");
+    assert_eq!(codes("/email"), ["email"]);
+    assert_eq!(
+        codes("/password"),
+        ["length", "composition", "composition", "composition"]
+    );
+    assert!(
+        at("/password").iter().all(|e| e.get("value").is_none()),
+        "a password is never echoed: {errors:#?}"
+    );
+    assert_eq!(codes("/roles/1"), ["one_of"]);
+    assert_eq!(
+        at("/roles/1")[0]["detail"],
+        "must be one of: admin, user, moderator"
+    );
+    assert_eq!(errors.len(), 8, "{errors:#?}");
+}
+
+#[tokio::test]
+async fn missing_fields_wrong_types_and_unknown_fields_are_422_with_the_rule_failures() {
+    let service = Service::start().await;
+    let body = json!({"username": 42, "password": "Sup3r-secret", "roles": "admin", "is_admin": true, "email": "a@b"});
+    let response = post_user(&service, body.to_string().into(), "application/json").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = response.json().await.unwrap();
+    let found: Vec<(String, String)> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["pointer"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expect = |p: &str, c: &str| (p.to_owned(), c.to_owned());
+    assert_eq!(
+        found,
+        [
+            expect("/username", "type"),
+            expect("/roles", "type"),
+            expect("/is_admin", "unknown_field"),
+        ],
+        "{problem:#}"
+    );
+    let missing = json!({"username": "carol", "password": "Sup3r-secret"});
+    let response = post_user(&service, missing.to_string().into(), "application/json").await;
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["pointer"], "/email");
+    assert_eq!(problem["errors"][0]["code"], "required");
+}
+
+#[tokio::test]
+async fn bodies_that_are_not_json_too_large_or_of_another_type() {
+    let service = Service::start().await;
+    let response = post_user(&service, "{\"username\": ".into(), "application/json").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["code"], "json_syntax");
+
+    let response = post_user(
+        &service,
+        "username=bob".into(),
+        "application/x-www-form-urlencoded",
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+
+    let huge = format!("{{\"username\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    let response = post_user(&service, huge.into(), "application/json").await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+    let response = post_user(&service, deep.into(), "application/json").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_document_carries_user_create_rules_and_the_422() {
+    let service = Service::start().await;
+    let response = service.client.get(service.url("/openapi.json")).send();
+    let doc: Value = response.await.unwrap().json().await.unwrap();
+    let schema = &doc["components"]["schemas"]["UserCreate"];
+    let properties = &schema["properties"];
+    assert_eq!(properties["username"]["minLength"], 3);
+    assert_eq!(properties["username"]["maxLength"], 50);
+    assert_eq!(properties["username"]["pattern"], "^[a-zA-Z0-9_-]+$");
+    assert_eq!(properties["email"]["format"], "email");
+    assert_eq!(properties["password"]["minLength"], 8);
+    assert_eq!(properties["password"]["writeOnly"], true);
+    assert_eq!(
+        properties["roles"]["items"]["enum"],
+        json!(["admin", "user", "moderator"])
+    );
+    assert_eq!(properties["roles"]["default"], json!([]));
+    assert_eq!(schema["additionalProperties"], false);
+    assert_eq!(schema["required"], json!(["username", "email", "password"]));
+
+    let create = &doc["paths"]["/users"]["post"];
+    let invalid = &create["responses"]["422"]["content"]["application/problem+json"]["schema"];
+    assert_eq!(invalid["$ref"], "#/components/schemas/ValidationProblem");
+    for status in ["400", "413", "415"] {
+        assert!(create["responses"][status].is_object(), "{status}");
+    }
+    let errors = &doc["components"]["schemas"]["ValidationProblem"]["properties"]["errors"];
+    assert_eq!(
+        errors["items"]["$ref"],
+        "#/components/schemas/ValidationError"
+    );
 }

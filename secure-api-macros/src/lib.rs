@@ -8,9 +8,11 @@
 #![deny(missing_docs)]
 
 mod api;
+mod component_name;
 mod ctxt;
 mod scope_token;
 mod scopes;
+mod validate;
 
 use proc_macro::TokenStream;
 
@@ -48,4 +50,14 @@ pub fn requires_scopes(_args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(Scopes, attributes(scope, scopes))]
 pub fn derive_scopes(item: TokenStream) -> TokenStream {
     scopes::expand_derive(item.into()).into()
+}
+
+/// Derives a validated request model: `secure_api::validation::Validate` plus
+/// poem-openapi's `Type`, `ParseFromJSON`, `ToJSON` and `IsObjectType`, with every
+/// rule of `#[validate(...)]` checked at run time and written into the schema.
+/// See `secure_api::validation` for the rules.
+// `oai` is declared too, so a stray #[oai(...)] gets our message alone.
+#[proc_macro_derive(Validate, attributes(validate, oai))]
+pub fn derive_validate(item: TokenStream) -> TokenStream {
+    validate::expand_derive(item.into()).into()
 }

@@ -62,6 +62,7 @@
 
 pub mod guard;
 pub mod oauth2;
+pub mod openapi;
 pub mod password;
 mod principal;
 pub mod problem;
@@ -69,6 +70,7 @@ mod response;
 pub mod scope;
 pub mod token;
 pub mod users;
+pub mod validation;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -86,5 +88,6 @@ pub use poem_openapi;
 
 /// What a service module usually needs: `use secure_api::prelude::*;`.
 pub mod prelude {
+    pub use crate::validation::{ValidJson, Validate};
     pub use crate::{Principal, Scopes, requires_scopes, secure_api};
 }

@@ -4,6 +4,11 @@ pub use crate::response::Guarded;
 pub use crate::scope::ScopeName;
 pub use poem_openapi;
 
+/// What `#[derive(Validate)]` calls.
+pub mod validation {
+    pub use crate::validation::runtime::*;
+}
+
 use crate::{guard::register_scheme, scope::Scopes};
 use poem::{Request, RequestBody};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, registry::Registry};

@@ -17,7 +17,8 @@ use std::marker::PhantomData;
 
 /// An operation's own response `R`, plus, in the OpenAPI document, every answer the
 /// guards of its policy `P` can give: 401 with `WWW-Authenticate` when it needs a
-/// bearer token, 403 when it requires scopes.
+/// bearer token, 403 when it requires scopes, and 400/413/415/422 when it reads a
+/// validated body ([`ValidJson`](crate::validation::ValidJson)).
 ///
 /// At run time it is `R` unchanged; a guard's refusal never reaches `R`'s own
 /// bad-request handler.
@@ -91,18 +92,32 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
         if requires_scopes::<P>() {
             add(403, "The bearer token lacks a required scope");
         }
+        if P::VALIDATED_BODY {
+            for response in crate::validation::body_responses() {
+                if !meta.responses.iter().any(|r| r.status == response.status) {
+                    meta.responses.push(response);
+                }
+            }
+        }
         meta
     }
 
     fn register(registry: &mut Registry) {
         R::register(registry);
         ProblemDetails::register(registry);
+        if P::VALIDATED_BODY {
+            crate::validation::register_body_responses(registry);
+        }
     }
 
     fn from_parse_request_error(error: poem::Error) -> Self {
         // poem-openapi routes every extraction error here when `R` has a bad-request
         // handler; a guard's refusal keeps its own answer.
-        if error.is::<AuthRejection>() || !R::BAD_REQUEST_HANDLER {
+        // A refused body (`ValidJson`) keeps its problem answer too.
+        if error.is::<AuthRejection>()
+            || error.is::<crate::validation::BodyRejection>()
+            || !R::BAD_REQUEST_HANDLER
+        {
             return Guarded {
                 outcome: Outcome::Refused(error),
                 _policy: PhantomData,

@@ -12,10 +12,11 @@ use secure_api::{
         EndpointExt, Route, Server,
         listener::{Acceptor, Listener, TcpListener},
     },
-    poem_openapi::{Object, OpenApiService, payload::Json},
+    poem_openapi::{Object, OpenApi, OpenApiService, payload::Json},
     prelude::*,
     token::{SigningKey, TokenService, VerificationKey},
     users::{InMemoryUserStore, StoreError, UserRecord, UserStore},
+    validation::BodyLimit,
 };
 use std::sync::{
     Arc,
@@ -193,6 +194,12 @@ impl TestServer {
 
 /// Serves [`TestApi`] and the token endpoint on a free loopback port.
 pub async fn serve() -> TestServer {
+    serve_api(TestApi, None).await
+}
+
+/// Serves `api`, the token endpoint and `/openapi.json` on a free loopback port,
+/// with a body limit when given.
+pub async fn serve_api<T: OpenApi + 'static>(api: T, limit: Option<BodyLimit>) -> TestServer {
     let hasher = test_hasher();
     let users = test_users(&hasher);
     let tokens = token_service();
@@ -202,16 +209,33 @@ pub async fn serve() -> TestServer {
         lookups: lookups.clone(),
     };
     let auth = Authenticator::new(tokens.clone(), counting);
-    let api = OpenApiService::new(
-        (TestApi, PasswordGrant::new(auth.clone(), hasher)),
+    let service = OpenApiService::new(
+        (api, PasswordGrant::new(auth.clone(), hasher)),
         "test",
         "1.0",
     );
-    let spec = api.spec_endpoint();
+    let spec = service.spec_endpoint();
     let app = Route::new()
-        .nest("/", api)
+        .nest("/", service)
         .at("/openapi.json", spec)
         .data(auth);
+    let addr = spawn_server(match limit {
+        Some(limit) => app.data(limit).boxed(),
+        None => app.boxed(),
+    })
+    .await;
+    TestServer {
+        base: format!("http://{addr}"),
+        users,
+        lookups,
+        tokens,
+        client: reqwest::Client::new(),
+    }
+}
+
+async fn spawn_server(
+    app: secure_api::poem::endpoint::BoxEndpoint<'static>,
+) -> std::net::SocketAddr {
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()
         .await
@@ -221,13 +245,7 @@ pub async fn serve() -> TestServer {
         .copied()
         .expect("a TCP address");
     tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
-    TestServer {
-        base: format!("http://{addr}"),
-        users,
-        lookups,
-        tokens,
-        client: reqwest::Client::new(),
-    }
+    addr
 }
 
 /// base64url without padding, as JWTs use it.

@@ -71,7 +71,8 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
         env!("CARGO_PKG_VERSION"),
     );
     let docs = api.swagger_ui();
-    let spec = api.spec_endpoint();
+    // poem-openapi's document, with what it cannot write (`additionalProperties: false`).
+    let spec = secure_api::openapi::spec_endpoint(&api);
     let app = Route::new()
         .at("/openapi.json", spec)
         .nest("/docs", docs)

@@ -26,6 +26,9 @@ pub(crate) struct Operation {
     /// Indices (into `sig.inputs`) of parameters whose type is `Principal`.
     pub(crate) principal_params: Vec<usize>,
     pub(crate) has_oai: bool,
+    /// A parameter is a `ValidJson<_>` body, whose answers (400/413/415/422) the
+    /// operation documents.
+    pub(crate) validated_body: bool,
 }
 
 impl Operation {
@@ -108,7 +111,15 @@ impl Api {
             let has_oai = method.attrs.iter().any(|attr| attr.path().is_ident("oai"));
             // A method without `#[oai]` is no operation but a helper (poem-openapi
             // leaves those alone): a `Principal` parameter there is an ordinary value.
-            if requirements.is_empty() && (principal_params.is_empty() || !has_oai) {
+            let validated_body = has_oai
+                && method.sig.inputs.iter().any(|arg| match arg {
+                    FnArg::Typed(typed) => is_valid_json(&typed.ty),
+                    FnArg::Receiver(_) => false,
+                });
+            if requirements.is_empty()
+                && (principal_params.is_empty() || !has_oai)
+                && !validated_body
+            {
                 continue;
             }
             operations.push(Operation {
@@ -116,6 +127,7 @@ impl Api {
                 requirements,
                 principal_params,
                 has_oai,
+                validated_body,
             });
         }
         Api {
@@ -145,6 +157,21 @@ pub(crate) fn is_principal(ty: &Type) -> bool {
             .is_some_and(|s| s.ident == "Principal" && s.arguments.is_none()),
         Type::Paren(inner) => is_principal(&inner.elem),
         Type::Group(inner) => is_principal(&inner.elem),
+        _ => false,
+    }
+}
+
+/// A validated body is recognised by its type's name, `ValidJson<_>` or any path
+/// ending in it.
+pub(crate) fn is_valid_json(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "ValidJson"),
+        Type::Paren(inner) => is_valid_json(&inner.elem),
+        Type::Group(inner) => is_valid_json(&inner.elem),
         _ => false,
     }
 }

@@ -75,7 +75,9 @@ pub(crate) fn check(api: &Api, cx: &mut Ctxt) {
                 "only one parameter can receive the `Principal`",
             );
         }
-        if api.args.scopes.is_none() && !api.args.scopes_reported {
+        let needs_token =
+            !operation.requirements.is_empty() || !operation.principal_params.is_empty();
+        if api.args.scopes.is_none() && !api.args.scopes_reported && needs_token {
             let target = match operation.requirements.first() {
                 Some((attr, _)) => quote::quote!(#attr),
                 None => {

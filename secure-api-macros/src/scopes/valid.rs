@@ -1,7 +1,7 @@
 //! What makes a scope declaration wrong, each error at the tokens that cause it.
 
 use super::ast::ScopesInput;
-use crate::{ctxt::Ctxt, scope_token};
+use crate::{component_name, ctxt::Ctxt, scope_token};
 use std::collections::HashMap;
 
 /// Reports to `cx`, after whatever `ast` reported.
@@ -46,17 +46,12 @@ pub(crate) fn check(input: &ScopesInput, cx: &mut Ctxt) {
             "the token URL is a path on this service (\"/token\") or an https:// URL",
         );
     }
-    if let Some(name) = &input.scheme_name {
-        let value = name.value();
-        if value.is_empty()
-            || !value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        {
-            cx.error_spanned_by(
-                name,
-                "a security scheme name is made of ASCII letters, digits, `.`, `_` and `-`",
-            );
-        }
+    if let Some(name) = &input.scheme_name
+        && !component_name::is_valid(&name.value())
+    {
+        cx.error_spanned_by(
+            name,
+            "a security scheme name is made of ASCII letters, digits, `.`, `_` and `-`",
+        );
     }
 }

@@ -23,6 +23,10 @@ use std::marker::PhantomData;
 pub trait OperationPolicy: Send + Sync + 'static {
     /// What the bearer token must grant; `None` when the operation needs no token.
     const BEARER: Option<Requirement> = None;
+    /// Whether the operation reads a validated body
+    /// ([`ValidJson`](crate::validation::ValidJson)), so can answer 400, 413, 415 and
+    /// 422; `#[secure_api]` sets it when an operation has a `ValidJson` parameter.
+    const VALIDATED_BODY: bool = false;
 }
 
 /// Any valid bearer token, whatever its scopes: the policy of an operation that takes

@@ -1,0 +1,271 @@
+//! What a broken rule looks like: [`RuleError`] from one rule, [`FieldError`] once it
+//! knows where it happened, [`ValidationErrors`] for a whole value.
+
+use poem_openapi::Object;
+use serde::Serialize;
+use serde_json::Value;
+use std::{borrow::Cow, collections::BTreeMap, fmt};
+
+/// One broken rule: a machine-readable code, a message for a person that states the
+/// rule, and the rule's parameters. Built-in rules make these; so does a `custom`
+/// rule of yours.
+///
+/// ```
+/// use secure_api::validation::RuleError;
+///
+/// fn even(value: &u32) -> Result<(), RuleError> {
+///     match value % 2 {
+///         0 => Ok(()),
+///         _ => Err(RuleError::new("even", "must be an even number").param("multiple_of", 2)),
+///     }
+/// }
+/// assert_eq!(even(&3).unwrap_err().code(), "even");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleError {
+    pub(crate) code: Cow<'static, str>,
+    pub(crate) message: Cow<'static, str>,
+    pub(crate) params: BTreeMap<String, Value>,
+    pub(crate) field: Option<Cow<'static, str>>,
+}
+
+impl RuleError {
+    /// A broken rule with its code (`snake_case`, stable: clients match on it) and a
+    /// message that says what the rule requires ("must be ...").
+    ///
+    /// ```
+    /// # use secure_api::validation::RuleError;
+    /// let error = RuleError::new("taken", "is already taken");
+    /// assert_eq!(error.message(), "is already taken");
+    /// ```
+    pub fn new(code: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
+        RuleError {
+            code: code.into(),
+            message: message.into(),
+            params: BTreeMap::new(),
+            field: None,
+        }
+    }
+
+    /// Adds a parameter of the rule (a bound, the allowed values, ...), shown to the
+    /// client under `params`.
+    ///
+    /// ```
+    /// # use secure_api::validation::RuleError;
+    /// let error = RuleError::new("length", "must be at most 5 characters long").param("max", 5);
+    /// assert_eq!(error.params()["max"], 5);
+    /// ```
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.params.insert(name.into(), value.into());
+        self
+    }
+
+    /// For a model-level `custom` rule: the field the error is about, by its Rust
+    /// name (the answer shows it as the client wrote it, renames applied). Without
+    /// it, the error is about the whole object.
+    ///
+    /// ```
+    /// use secure_api::validation::RuleError;
+    ///
+    /// struct Signup { username: String, password: String }
+    ///
+    /// fn password_differs(signup: &Signup) -> Result<(), RuleError> {
+    ///     if signup.password.to_lowercase().contains(&signup.username.to_lowercase()) {
+    ///         return Err(RuleError::new("contains_username", "must not contain the username")
+    ///             .at("password"));
+    ///     }
+    ///     Ok(())
+    /// }
+    /// # let s = Signup { username: "bob".into(), password: "xbobx".into() };
+    /// # assert!(password_differs(&s).is_err());
+    /// ```
+    pub fn at(mut self, field: impl Into<Cow<'static, str>>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// The machine-readable code.
+    ///
+    /// ```
+    /// # use secure_api::validation::RuleError;
+    /// assert_eq!(RuleError::new("one_of", "must be one of: a, b").code(), "one_of");
+    /// ```
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The message for a person.
+    ///
+    /// ```
+    /// # use secure_api::validation::RuleError;
+    /// assert_eq!(RuleError::new("x", "must be x").message(), "must be x");
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The rule's parameters.
+    ///
+    /// ```
+    /// # use secure_api::validation::RuleError;
+    /// assert!(RuleError::new("x", "must be x").params().is_empty());
+    /// ```
+    pub fn params(&self) -> &BTreeMap<String, Value> {
+        &self.params
+    }
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// What a model-level `custom` rule may return: one error, or several.
+///
+/// ```
+/// use secure_api::validation::{IntoRuleErrors, RuleError};
+///
+/// let one: Result<(), RuleError> = Err(RuleError::new("a", "must be a"));
+/// let many: Result<(), Vec<RuleError>> = Err(vec![RuleError::new("a", "must be a")]);
+/// assert_eq!(one.into_rule_errors().len(), many.into_rule_errors().len());
+/// ```
+pub trait IntoRuleErrors {
+    /// The errors, none when the rule holds.
+    fn into_rule_errors(self) -> Vec<RuleError>;
+}
+
+impl IntoRuleErrors for Result<(), RuleError> {
+    fn into_rule_errors(self) -> Vec<RuleError> {
+        self.err().into_iter().collect()
+    }
+}
+
+impl IntoRuleErrors for Result<(), Vec<RuleError>> {
+    fn into_rule_errors(self) -> Vec<RuleError> {
+        self.err().unwrap_or_default()
+    }
+}
+
+/// One broken rule at one place of the request body: an item of the `errors` member
+/// of a 400/422 answer.
+///
+/// ```
+/// use secure_api::validation::{Validate, ValidationErrors};
+///
+/// #[derive(Validate)]
+/// struct Login {
+///     #[validate(length(min = 3))]
+///     username: String,
+/// }
+///
+/// let errors: ValidationErrors = Login::from_json(serde_json::json!({"username": "x"})).err().unwrap();
+/// let error = &errors.errors()[0];
+/// assert_eq!((error.pointer.as_str(), error.code.as_str()), ("/username", "length"));
+/// assert_eq!(error.detail, "must be at least 3 characters long");
+/// assert_eq!(error.value, Some(serde_json::json!("x")));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Object)]
+#[oai(rename = "ValidationError")]
+pub struct FieldError {
+    /// Where, as a JSON Pointer (RFC 6901) into the body as the client sent it:
+    /// `/roles/2`, `/address/zip`; `""` is the whole body.
+    pub pointer: String,
+    /// Which rule, machine-readable: `required`, `type`, `unknown_field`, `length`,
+    /// `pattern`, `email`, `url`, `one_of`, `range`, `unique`, `composition`,
+    /// `common_password`, ... or a custom rule's own code.
+    pub code: String,
+    /// The rule, stated for a person ("must be 3 to 50 characters long").
+    pub detail: String,
+    /// The rule's parameters (`min`, `max`, `allowed`, `pattern`, ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[oai(skip_serializing_if_is_empty)]
+    pub params: BTreeMap<String, Value>,
+    /// The rejected value, when it is a short scalar of a field whose name does not
+    /// look like a secret (never for `password`, `token`, `secret`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[oai(skip_serializing_if_is_none)]
+    pub value: Option<Value>,
+}
+
+/// Every broken rule of one value (at most [`ValidationErrors::MAX_LISTED`] listed; the
+/// rest counted), in the order of the model's fields.
+///
+/// ```
+/// use secure_api::validation::Validate;
+///
+/// #[derive(Validate)]
+/// struct Pair {
+///     #[validate(range(min = 1))]
+///     a: u8,
+///     #[validate(range(min = 1))]
+///     b: u8,
+/// }
+///
+/// let errors = Pair { a: 0, b: 0 }.validate().unwrap_err();
+/// assert_eq!(errors.errors().len(), 2);
+/// assert_eq!(errors.omitted(), 0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValidationErrors {
+    pub(crate) errors: Vec<FieldError>,
+    pub(crate) omitted: usize,
+}
+
+impl ValidationErrors {
+    /// At most this many errors are listed in one answer, so a hostile body of many
+    /// bad items cannot make a huge answer; the others are counted.
+    pub const MAX_LISTED: usize = 100;
+
+    /// The listed errors.
+    ///
+    /// ```
+    /// # use secure_api::validation::ValidationErrors;
+    /// assert!(ValidationErrors::default().errors().is_empty());
+    /// ```
+    pub fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
+    /// How many errors were found beyond those listed.
+    ///
+    /// ```
+    /// # use secure_api::validation::ValidationErrors;
+    /// assert_eq!(ValidationErrors::default().omitted(), 0);
+    /// ```
+    pub fn omitted(&self) -> usize {
+        self.omitted
+    }
+
+    /// How many errors were found in all.
+    ///
+    /// ```
+    /// # use secure_api::validation::ValidationErrors;
+    /// assert_eq!(ValidationErrors::default().count(), 0);
+    /// ```
+    pub fn count(&self) -> usize {
+        self.errors.len() + self.omitted
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            match error.pointer.is_empty() {
+                true => write!(f, "the body {}", error.detail)?,
+                false => write!(f, "{}: {}", error.pointer, error.detail)?,
+            }
+        }
+        if self.omitted > 0 {
+            write!(f, "; and {} more", self.omitted)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}

@@ -1,0 +1,9 @@
+use secure_api::validation::Validate;
+
+#[derive(Validate)]
+enum Role {
+    Admin,
+    User,
+}
+
+fn main() {}
