@@ -19,6 +19,10 @@ impl Ctxt {
         self.errors.push(error);
     }
 
+    pub(crate) fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
     /// `Ok(())` when nothing was reported, otherwise all errors as one
     /// `compile_error!` stream.
     pub(crate) fn check(self) -> Result<(), TokenStream> {

@@ -4,7 +4,8 @@
 use super::attr::{ApiArgs, ScopeExpr};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
-use syn::{Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Type, spanned::Spanned};
+use quote::ToTokens;
+use syn::{Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Type};
 
 pub(crate) struct Api {
     pub(crate) args: ApiArgs,
@@ -38,8 +39,8 @@ impl Operation {
 }
 
 impl Api {
-    pub(crate) fn from_impl(args: ApiArgs, mut item: ItemImpl) -> Result<Self, TokenStream> {
-        let mut cx = Ctxt::default();
+    /// Errors go to `cx`; what could be read is returned for `valid` to check.
+    pub(crate) fn from_impl(args: ApiArgs, mut item: ItemImpl, cx: &mut Ctxt) -> Self {
         let stray_openapi = item
             .attrs
             .iter()
@@ -59,9 +60,16 @@ impl Api {
                 }
                 let tokens = match &attr.meta {
                     syn::Meta::List(list) => list.tokens.clone(),
-                    _ => TokenStream::new(),
+                    syn::Meta::NameValue(name_value) => {
+                        cx.error_spanned_by(
+                            name_value,
+                            "write the scopes in parentheses: #[requires_scopes(\"users:write\")]",
+                        );
+                        continue;
+                    }
+                    syn::Meta::Path(_) => TokenStream::new(),
                 };
-                match ScopeExpr::parse_requirement(tokens, attr.span()) {
+                match ScopeExpr::parse_requirement(tokens, attr.to_token_stream()) {
                     Ok(expr) => requirements.push((attr, expr)),
                     Err(error) => cx.syn_error(error),
                 }
@@ -77,10 +85,12 @@ impl Api {
                     _ => None,
                 })
                 .collect::<Vec<_>>();
-            if requirements.is_empty() && principal_params.is_empty() {
+            let has_oai = method.attrs.iter().any(|attr| attr.path().is_ident("oai"));
+            // A method without `#[oai]` is no operation but a helper (poem-openapi
+            // leaves those alone): a `Principal` parameter there is an ordinary value.
+            if requirements.is_empty() && (principal_params.is_empty() || !has_oai) {
                 continue;
             }
-            let has_oai = method.attrs.iter().any(|attr| attr.path().is_ident("oai"));
             operations.push(Operation {
                 index,
                 requirements,
@@ -88,13 +98,12 @@ impl Api {
                 has_oai,
             });
         }
-        cx.check()?;
-        Ok(Api {
+        Api {
             args,
             item,
             operations,
             stray_openapi,
-        })
+        }
     }
 }
 

@@ -10,30 +10,29 @@ mod attr;
 mod expand;
 mod valid;
 
+use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
 use quote::quote;
 
 pub(crate) fn expand_secure_api(args: TokenStream, item: TokenStream) -> TokenStream {
-    let args = match attr::ApiArgs::parse(args) {
-        Ok(args) => args,
-        Err(error) => return with_item(error.to_compile_error(), item),
-    };
+    // One context for the arguments and the impl: every mistake in one compile.
+    let mut cx = Ctxt::default();
+    let args = attr::ApiArgs::parse(args, &mut cx);
     let item_impl = match syn::parse2::<syn::ItemImpl>(item.clone()) {
         Ok(item_impl) => item_impl,
         Err(_) => {
-            let error = syn::Error::new_spanned(
+            cx.error_spanned_by(
                 &item,
                 "#[secure_api] goes on an `impl` block of API operations, where \
                  poem-openapi's #[OpenApi] would go",
             );
-            return with_item(error.to_compile_error(), item);
+            let errors = cx.check().err().unwrap_or_default();
+            return with_item(errors, item);
         }
     };
-    let api = match ast::Api::from_impl(args, item_impl) {
-        Ok(api) => api,
-        Err(errors) => return errors,
-    };
-    if let Err(errors) = valid::check(&api) {
+    let api = ast::Api::from_impl(args, item_impl, &mut cx);
+    valid::check(&api, &mut cx);
+    if let Err(errors) = cx.check() {
         return errors;
     }
     expand::expand(api)

@@ -3,14 +3,13 @@
 
 use super::ast::Api;
 use crate::{ctxt::Ctxt, scope_token};
-use proc_macro2::TokenStream;
 use syn::FnArg;
 
 /// More alternatives than this is a requirement nobody can read in the docs either.
 const MAX_ALTERNATIVES: usize = 16;
 
-pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
-    let mut cx = Ctxt::default();
+/// Reports to `cx`; the caller turns everything reported into one error stream.
+pub(crate) fn check(api: &Api, cx: &mut Ctxt) {
     if let Some(attr) = &api.stray_openapi {
         cx.error_spanned_by(
             attr,
@@ -59,7 +58,7 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
                 "only one parameter can receive the `Principal`",
             );
         }
-        if api.args.scopes.is_none() {
+        if api.args.scopes.is_none() && !api.args.scopes_reported {
             let target = match operation.requirements.first() {
                 Some((attr, _)) => quote::quote!(#attr),
                 None => {
@@ -73,21 +72,30 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
                  service's scopes: write #[secure_api(scopes = YourScopes)] on the impl",
             );
         }
-        if let Some(FnArg::Receiver(receiver)) = method.sig.inputs.first()
-            && (receiver.reference.is_none() || receiver.mutability.is_some())
-        {
-            cx.error_spanned_by(receiver, "an operation takes `&self`");
+        match method.sig.inputs.first() {
+            Some(FnArg::Receiver(receiver))
+                if receiver.reference.is_some() && receiver.mutability.is_none() => {}
+            Some(FnArg::Receiver(receiver)) => cx.error_spanned_by(
+                receiver,
+                "an operation takes `&self`: poem-openapi runs every request on one shared \
+                 API value (keep mutable state behind a lock or an atomic)",
+            ),
+            // The expansion relies on this: the guard goes right after the receiver.
+            _ => cx.syn_error(syn::Error::new(
+                method.sig.paren_token.span.join(),
+                format!("operation `{ident}` takes `&self` first: `async fn {ident}(&self, ...)`"),
+            )),
         }
         let Some(requirement) = operation.requirement() else {
             continue;
         };
-        for (span, len) in requirement.lists() {
+        for (written, len) in requirement.lists() {
             if len == 0 {
-                cx.syn_error(syn::Error::new(
-                    span,
+                cx.error_spanned_by(
+                    written,
                     "list at least one scope, e.g. #[requires_scopes(\"users:write\")]; \
                      an operation that only needs a valid token takes a `Principal` parameter",
-                ));
+                );
             }
         }
         let alternatives = requirement.alternatives();
@@ -97,15 +105,14 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
             }
         }
         if alternatives.len() > MAX_ALTERNATIVES {
-            cx.syn_error(syn::Error::new(
-                operation.requirements[0].0.pound_token.span,
+            cx.error_spanned_by(
+                &operation.requirements[0].0,
                 format!(
                     "this requirement expands to {} alternatives (at most {MAX_ALTERNATIVES}); \
                      declare a scope that stands for the combination instead",
                     alternatives.len()
                 ),
-            ));
+            );
         }
     }
-    cx.check()
 }

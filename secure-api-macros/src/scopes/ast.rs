@@ -1,7 +1,6 @@
 //! A typed view of the enum given to `#[derive(Scopes)]`.
 
 use crate::ctxt::Ctxt;
-use proc_macro2::TokenStream;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr, Token, punctuated::Punctuated};
 
 pub(crate) struct ScopesInput<'a> {
@@ -19,8 +18,9 @@ pub(crate) struct ScopeVariant<'a> {
 }
 
 impl<'a> ScopesInput<'a> {
-    pub(crate) fn from_item(item: &'a DeriveInput) -> Result<Self, TokenStream> {
-        let mut cx = Ctxt::default();
+    /// Errors go to `cx`; what could be read is returned for `valid` to check
+    /// (`None` when the item is no enum at all).
+    pub(crate) fn from_item(item: &'a DeriveInput, cx: &mut Ctxt) -> Option<Self> {
         let mut input = ScopesInput {
             ident: &item.ident,
             generics: &item.generics,
@@ -43,7 +43,18 @@ impl<'a> ScopesInput<'a> {
                 if slot.is_some() {
                     return Err(meta.error("this option is given twice"));
                 }
-                *slot = Some(meta.value()?.parse::<LitStr>()?);
+                let value = meta.value()?;
+                let lit = value.parse::<LitStr>().map_err(|error| {
+                    let example = match meta.path.is_ident("token_url") {
+                        true => "token_url = \"/token\"",
+                        false => "scheme_name = \"OAuth2\"",
+                    };
+                    syn::Error::new(
+                        error.span(),
+                        format!("expected a string literal, e.g. `{example}`"),
+                    )
+                })?;
+                *slot = Some(lit);
                 Ok(())
             });
             if let Err(error) = parsed {
@@ -56,8 +67,7 @@ impl<'a> ScopesInput<'a> {
                 "#[derive(Scopes)] works on an enum with one unit variant per scope, e.g.\n\
                  enum Scope { #[scope(\"users:read\", \"Read user profiles\")] UsersRead }",
             );
-            cx.check()?;
-            unreachable!("an error was just reported");
+            return None;
         };
         for variant in &data.variants {
             if !matches!(variant.fields, Fields::Unit) {
@@ -94,7 +104,6 @@ impl<'a> ScopesInput<'a> {
                 ),
             }
         }
-        cx.check()?;
-        Ok(input)
+        Some(input)
     }
 }

@@ -4,6 +4,7 @@ mod ast;
 mod expand;
 mod valid;
 
+use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
 
 pub(crate) fn expand_derive(input: TokenStream) -> TokenStream {
@@ -11,12 +12,14 @@ pub(crate) fn expand_derive(input: TokenStream) -> TokenStream {
         Ok(item) => item,
         Err(error) => return error.to_compile_error(),
     };
-    let parsed = match ast::ScopesInput::from_item(&item) {
-        Ok(parsed) => parsed,
-        Err(errors) => return errors,
-    };
-    if let Err(errors) = valid::check(&parsed) {
+    // One context for reading and checking: every mistake in one compile.
+    let mut cx = Ctxt::default();
+    let parsed = ast::ScopesInput::from_item(&item, &mut cx);
+    if let Some(parsed) = &parsed {
+        valid::check(parsed, &mut cx);
+    }
+    if let Err(errors) = cx.check() {
         return errors;
     }
-    expand::expand(&parsed)
+    expand::expand(&parsed.expect("`ast` reports why it read nothing"))
 }

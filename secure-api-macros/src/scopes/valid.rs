@@ -2,15 +2,16 @@
 
 use super::ast::ScopesInput;
 use crate::{ctxt::Ctxt, scope_token};
-use proc_macro2::TokenStream;
 use std::collections::HashMap;
 
-pub(crate) fn check(input: &ScopesInput) -> Result<(), TokenStream> {
-    let mut cx = Ctxt::default();
+/// Reports to `cx`, after whatever `ast` reported.
+pub(crate) fn check(input: &ScopesInput, cx: &mut Ctxt) {
     if !input.generics.params.is_empty() {
         cx.error_spanned_by(input.generics, "a scope enum cannot be generic");
     }
-    if input.scopes.is_empty() {
+    // Variants that `ast` refused are reported already: only an enum with none at
+    // all is told to declare one.
+    if input.scopes.is_empty() && !cx.has_errors() {
         cx.error_spanned_by(
             input.ident,
             "declare at least one scope: #[scope(\"users:read\", \"Read user profiles\")]",
@@ -58,5 +59,4 @@ pub(crate) fn check(input: &ScopesInput) -> Result<(), TokenStream> {
             );
         }
     }
-    cx.check()
 }

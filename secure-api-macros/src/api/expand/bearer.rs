@@ -72,9 +72,15 @@ pub(crate) fn contribution(
 
     let mut paths = scope_paths.iter();
     let first_attr = oai_scopes(paths.next().map(Vec::as_slice).unwrap_or_default());
+    // Spanned at the user's `scopes = ...` path: when that type is no `Scopes`, the
+    // errors point there (and rustc merges the identical ones).
+    let scopes_span = syn::spanned::Spanned::span(scopes);
+    let authorized = quote_spanned!(scopes_span=> ::secure_api::Authorized<#scopes, #policy>);
+    let alternative_ty =
+        quote_spanned!(scopes_span=> ::secure_api::__private::AlternativeScopes<#scopes>);
     let mut params = vec![syn::parse_quote! {
         #first_attr
-        __secure_api_guard: ::secure_api::Authorized<#scopes, #policy>
+        __secure_api_guard: #authorized
     }];
     // Each further alternative is one more entry of the operation's `security`
     // (entries are alternatives in OpenAPI); these parameters only document.
@@ -83,7 +89,7 @@ pub(crate) fn contribution(
         let attr = oai_scopes(alternative);
         params.push(syn::parse_quote! {
             #attr
-            #name: ::secure_api::__private::AlternativeScopes<#scopes>
+            #name: #alternative_ty
         });
     }
 
