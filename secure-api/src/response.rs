@@ -91,6 +91,9 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
         if requires_scopes::<P>() {
             add(403, "The bearer token lacks a required scope");
         }
+        if !P::LIMITS.is_empty() {
+            crate::ratelimit::document(&mut meta, P::LIMITS);
+        }
         meta
     }
 
