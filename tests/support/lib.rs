@@ -4,12 +4,15 @@
 // poem-openapi derives name `poem_openapi::...`; this makes the name resolve
 // without a direct dependency on poem-openapi.
 use secure_api::poem_openapi;
+
+pub mod limited_api;
+pub mod redis_server;
 use secure_api::{
     Authenticator,
     oauth2::PasswordGrant,
     password::PasswordHasher,
     poem::{
-        EndpointExt, Route, Server,
+        Endpoint, EndpointExt, Route, Server,
         listener::{Acceptor, Listener, TcpListener},
     },
     poem_openapi::{Object, OpenApiService, payload::Json},
@@ -212,6 +215,17 @@ pub async fn serve() -> TestServer {
         .nest("/", api)
         .at("/openapi.json", spec)
         .data(auth);
+    TestServer {
+        base: serve_app(app).await,
+        users,
+        lookups,
+        tokens,
+        client: reqwest::Client::new(),
+    }
+}
+
+/// Serves `app` on a free loopback port; returns its base URL (`http://127.0.0.1:PORT`).
+pub async fn serve_app(app: impl Endpoint + 'static) -> String {
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()
         .await
@@ -221,13 +235,7 @@ pub async fn serve() -> TestServer {
         .copied()
         .expect("a TCP address");
     tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
-    TestServer {
-        base: format!("http://{addr}"),
-        users,
-        lookups,
-        tokens,
-        client: reqwest::Client::new(),
-    }
+    format!("http://{addr}")
 }
 
 /// base64url without padding, as JWTs use it.

@@ -1,7 +1,7 @@
 //! A typed view of the impl given to `#[secure_api]`: which operations are guarded,
 //! by what, and which parameter receives the principal.
 
-use super::attr::{ApiArgs, ScopeExpr};
+use super::attr::{ApiArgs, RateLimitSpec, ScopeExpr};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -23,6 +23,8 @@ pub(crate) struct Operation {
     /// Indices (into `sig.inputs`) of parameters whose type is `Principal`.
     pub(crate) principal_params: Vec<usize>,
     pub(crate) has_oai: bool,
+    /// Every `#[rate_limit]`, in the order written.
+    pub(crate) rate_limits: Vec<(Attribute, RateLimitSpec)>,
 }
 
 impl Operation {
@@ -47,13 +49,22 @@ impl Api {
             .find(|attr| last_segment_is(attr, "OpenApi"))
             .cloned();
         let mut operations = Vec::new();
+        let self_name = item.self_ty.to_token_stream().to_string().replace(' ', "");
         for (index, impl_item) in item.items.iter_mut().enumerate() {
             let ImplItem::Fn(method) = impl_item else {
                 continue;
             };
             let mut requirements = Vec::new();
+            let mut rate_limits = Vec::new();
             let mut kept = Vec::new();
             for attr in std::mem::take(&mut method.attrs) {
+                if last_segment_is(&attr, "rate_limit") {
+                    let owner = format!("{self_name}::{}", method.sig.ident);
+                    if let Some(spec) = rate_limit(&attr, owner, cx) {
+                        rate_limits.push((attr, spec));
+                    }
+                    continue;
+                }
                 if !last_segment_is(&attr, "requires_scopes") {
                     kept.push(attr);
                     continue;
@@ -88,7 +99,10 @@ impl Api {
             let has_oai = method.attrs.iter().any(|attr| attr.path().is_ident("oai"));
             // A method without `#[oai]` is no operation but a helper (poem-openapi
             // leaves those alone): a `Principal` parameter there is an ordinary value.
-            if requirements.is_empty() && (principal_params.is_empty() || !has_oai) {
+            if requirements.is_empty()
+                && rate_limits.is_empty()
+                && (principal_params.is_empty() || !has_oai)
+            {
                 continue;
             }
             operations.push(Operation {
@@ -96,6 +110,7 @@ impl Api {
                 requirements,
                 principal_params,
                 has_oai,
+                rate_limits,
             });
         }
         Api {
@@ -105,6 +120,24 @@ impl Api {
             stray_openapi,
         }
     }
+}
+
+/// One `#[rate_limit(...)]`, or `None` when it could not be read (reported to `cx`).
+fn rate_limit(attr: &Attribute, owner: String, cx: &mut Ctxt) -> Option<RateLimitSpec> {
+    let tokens = match &attr.meta {
+        syn::Meta::List(list) => list.tokens.clone(),
+        syn::Meta::Path(_) => TokenStream::new(),
+        syn::Meta::NameValue(name_value) => {
+            cx.error_spanned_by(
+                name_value,
+                "write the limit in parentheses: #[rate_limit(10, per = \"60s\")]",
+            );
+            return None;
+        }
+    };
+    RateLimitSpec::parse(tokens, attr.to_token_stream(), owner)
+        .map_err(|error| cx.syn_error(error))
+        .ok()
 }
 
 fn last_segment_is(attr: &Attribute, name: &str) -> bool {

@@ -134,7 +134,12 @@ impl LimitRun {
         self.apply(&indices, &partitions, Op::Consume).await
     }
 
-    async fn apply(&mut self, indices: &[usize], partitions: &[String], op: Op) -> poem::Result<()> {
+    async fn apply(
+        &mut self,
+        indices: &[usize],
+        partitions: &[String],
+        op: Op,
+    ) -> poem::Result<()> {
         let checks: Vec<Check<'_>> = indices
             .iter()
             .zip(partitions)

@@ -290,7 +290,10 @@ fn parse_hop(text: &str) -> Option<IpAddr> {
         return Some(canonical(addr.ip()));
     }
     let bracketed = text.strip_prefix('[')?.strip_suffix(']')?;
-    bracketed.parse::<Ipv6Addr>().ok().map(|ip| canonical(IpAddr::V6(ip)))
+    bracketed
+        .parse::<Ipv6Addr>()
+        .ok()
+        .map(|ip| canonical(IpAddr::V6(ip)))
 }
 
 /// An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, as dual-stack sockets report
@@ -369,10 +372,7 @@ mod tests {
     #[test]
     fn an_untrusted_peer_is_the_client_whatever_it_sends() {
         let proxies = TrustedProxies::parse("10.0.0.0/8").unwrap();
-        let forged = request(&[
-            ("x-forwarded-for", "1.1.1.1"),
-            ("forwarded", "for=2.2.2.2"),
-        ]);
+        let forged = request(&[("x-forwarded-for", "1.1.1.1"), ("forwarded", "for=2.2.2.2")]);
         assert_eq!(
             proxies.client_ip_of(&forged, Some(ip("203.0.113.9"))),
             Some(ip("203.0.113.9"))
@@ -401,7 +401,11 @@ mod tests {
         ];
         for (xff, client) in cases {
             let request = request(&[("x-forwarded-for", xff)]);
-            assert_eq!(proxies.client_ip_of(&request, peer), Some(ip(client)), "{xff}");
+            assert_eq!(
+                proxies.client_ip_of(&request, peer),
+                Some(ip(client)),
+                "{xff}"
+            );
         }
         // Several header lines are one list, in order.
         let mut builder = Request::builder();

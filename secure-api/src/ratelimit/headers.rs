@@ -51,7 +51,12 @@ fn closest(states: &[LimitState]) -> Option<(&LimitState, Decision)> {
     states
         .iter()
         .filter_map(|state| state.decision.map(|decision| (state, decision)))
-        .min_by_key(|(_, decision)| (decision.remaining(), std::cmp::Reverse(decision.reset_after())))
+        .min_by_key(|(_, decision)| {
+            (
+                decision.remaining(),
+                std::cmp::Reverse(decision.reset_after()),
+            )
+        })
 }
 
 /// The header fields of `style` for `states`.
@@ -133,7 +138,11 @@ pub(crate) fn refusal_detail(limits: &[(&RateLimit, Quota, Decision)]) -> String
         .filter(|(_, _, decision)| !decision.allowed())
         .map(|(limit, quota, decision)| {
             retry = retry.max(decision.retry_after());
-            format!("\"{}\" allows {}", limit.name(), limit.describe_with(*quota))
+            format!(
+                "\"{}\" allows {}",
+                limit.name(),
+                limit.describe_with(*quota)
+            )
         })
         .collect();
     format!(
@@ -246,7 +255,10 @@ mod tests {
         assert_eq!(
             fields,
             [
-                (RATELIMIT_POLICY, "\"minute\";q=10;w=60, \"day\";q=1000;w=86400".to_owned()),
+                (
+                    RATELIMIT_POLICY,
+                    "\"minute\";q=10;w=60, \"day\";q=1000;w=86400".to_owned()
+                ),
                 (RATELIMIT, "\"minute\";r=7;t=6".to_owned()),
             ]
         );
@@ -268,9 +280,18 @@ mod tests {
 
     #[test]
     fn windows_are_whole_seconds() {
-        assert_eq!(quota_window(Quota::per(10, Duration::from_secs(60))), (10, 60));
-        assert_eq!(quota_window(Quota::per(5, Duration::from_millis(500))), (10, 1));
-        assert_eq!(quota_window(Quota::per(3, Duration::from_millis(1500))), (4, 2));
+        assert_eq!(
+            quota_window(Quota::per(10, Duration::from_secs(60))),
+            (10, 60)
+        );
+        assert_eq!(
+            quota_window(Quota::per(5, Duration::from_millis(500))),
+            (10, 1)
+        );
+        assert_eq!(
+            quota_window(Quota::per(3, Duration::from_millis(1500))),
+            (4, 2)
+        );
         assert_eq!(whole_seconds(Duration::from_millis(1)), 1);
         assert_eq!(whole_seconds(Duration::from_secs(6)), 6);
         assert_eq!(whole_seconds(Duration::ZERO), 0);

@@ -440,7 +440,10 @@ pub fn parse_overrides(text: &str) -> Result<Vec<(String, Quota)>, String> {
         .filter(|item| !item.trim().is_empty())
         .map(|item| {
             let (name, quota) = item.trim().split_once('=').ok_or_else(|| {
-                format!("`{}` is not an override; write NAME=COUNT/DURATION, e.g. public=1000/60s", item.trim())
+                format!(
+                    "`{}` is not an override; write NAME=COUNT/DURATION, e.g. public=1000/60s",
+                    item.trim()
+                )
             })?;
             let name = name.trim();
             if !is_valid_name(name) {
@@ -495,10 +498,20 @@ mod tests {
     #[tokio::test]
     async fn a_failing_store_answers_by_the_failure_mode_and_is_counted() {
         let open = Limiter::builder(Broken).build();
-        assert_eq!(open.check(&[check()], Op::Consume).await, CheckOutcome::FailedOpen);
-        let closed = Limiter::builder(Broken).failure_mode(FailureMode::Closed).build();
-        assert_eq!(closed.check(&[check()], Op::Consume).await, CheckOutcome::FailedClosed);
-        let local = Limiter::builder(Broken).failure_mode(FailureMode::Local).build();
+        assert_eq!(
+            open.check(&[check()], Op::Consume).await,
+            CheckOutcome::FailedOpen
+        );
+        let closed = Limiter::builder(Broken)
+            .failure_mode(FailureMode::Closed)
+            .build();
+        assert_eq!(
+            closed.check(&[check()], Op::Consume).await,
+            CheckOutcome::FailedClosed
+        );
+        let local = Limiter::builder(Broken)
+            .failure_mode(FailureMode::Local)
+            .build();
         let first = local.check(&[check()], Op::Consume).await;
         assert!(matches!(first, CheckOutcome::Decided(d) if d[0].allowed()));
         let second = local.check(&[check()], Op::Consume).await;
@@ -520,15 +533,18 @@ mod tests {
 
     #[test]
     fn overrides_parse_with_errors_that_say_where() {
-        assert_eq!(
-            parse_overrides("").unwrap(),
-            Vec::<(String, Quota)>::new()
-        );
+        assert_eq!(parse_overrides("").unwrap(), Vec::<(String, Quota)>::new());
         let error = parse_overrides("public=100/60s, login").unwrap_err();
         assert!(error.starts_with("`login` is not an override"), "{error}");
         let error = parse_overrides("public=0/60s").unwrap_err();
-        assert!(error.starts_with("public: `0/60s` is not a quota"), "{error}");
+        assert!(
+            error.starts_with("public: `0/60s` is not a quota"),
+            "{error}"
+        );
         let error = parse_overrides("pub lic=1/1s").unwrap_err();
-        assert!(error.starts_with("`pub lic` is not a limit name"), "{error}");
+        assert!(
+            error.starts_with("`pub lic` is not a limit name"),
+            "{error}"
+        );
     }
 }

@@ -85,10 +85,7 @@ impl LoginThrottle {
         request: &Request,
         username: &str,
     ) -> Result<LoginAttempt, LoginThrottled> {
-        let partition = format!(
-            "{}|user:{username}",
-            self.limiter.client_partition(request)
-        );
+        let partition = format!("{}|user:{username}", self.limiter.client_partition(request));
         let check = self.check(&partition);
         match self
             .limiter

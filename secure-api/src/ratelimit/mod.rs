@@ -74,8 +74,7 @@ mod store;
 pub use client_ip::{ForwardedHeader, IpNet, TrustedProxies};
 pub use gcra::{Acquire, Clock, Decision, FakeClock, Gcra, MonotonicClock};
 pub use limiter::{
-    CheckOutcome, FailureMode, HeaderStyle, Limiter, LimiterBuilder, LimiterStats,
-    parse_overrides,
+    CheckOutcome, FailureMode, HeaderStyle, Limiter, LimiterBuilder, LimiterStats, parse_overrides,
 };
 pub use login::{LoginAttempt, LoginThrottle, LoginThrottled};
 pub use policy::{KeyFn, KeyKind, Quota, QuotaParseError, RateLimit, parse_duration};

@@ -98,7 +98,12 @@ impl fmt::Display for Quota {
             1 => "request",
             _ => "requests",
         };
-        write!(f, "{} {noun} per {}", self.count, HumanDuration(self.period))?;
+        write!(
+            f,
+            "{} {noun} per {}",
+            self.count,
+            HumanDuration(self.period)
+        )?;
         if self.burst != self.count {
             write!(f, " (bursts of {})", self.burst)?;
         }
@@ -437,7 +442,10 @@ mod tests {
         let describe = |quota: Quota| quota.to_string();
         assert_eq!(describe(Quota::per(10, secs(60))), "10 requests per 60 s");
         assert_eq!(describe(Quota::per(1, secs(900))), "1 request per 15 min");
-        assert_eq!(describe(Quota::per(1000, secs(86_400))), "1000 requests per 1 d");
+        assert_eq!(
+            describe(Quota::per(1000, secs(86_400))),
+            "1000 requests per 1 d"
+        );
         assert_eq!(
             describe(Quota::per(5, Duration::from_millis(1500))),
             "5 requests per 1500 ms"

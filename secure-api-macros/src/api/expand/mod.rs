@@ -15,6 +15,7 @@
 //! `poem_openapi` from `secure_api`, so the user's crate needs no other dependency.
 
 mod bearer;
+mod rate_limit;
 
 use super::ast::{Api, Operation};
 use proc_macro2::TokenStream;
@@ -99,6 +100,7 @@ fn expand_operation(
     if let Some(scopes) = scopes {
         parts.push(bearer::contribution(operation, &names, scopes));
     }
+    parts.push(rate_limit::contribution(operation, &names));
     let policy_items = parts.iter().flat_map(|part| &part.policy_items);
     let part_support = parts.iter().flat_map(|part| &part.support);
 

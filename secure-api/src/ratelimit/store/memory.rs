@@ -239,7 +239,11 @@ impl<C: Clock> MemoryStore<C> {
         let mut all_admitted = true;
         for (check, &(hash, shard)) in checks.iter().zip(&keys) {
             let g = guard_of(shard);
-            let stored = match pending.iter().rev().find(|(pg, ph, _)| *pg == g && *ph == hash) {
+            let stored = match pending
+                .iter()
+                .rev()
+                .find(|(pg, ph, _)| *pg == g && *ph == hash)
+            {
                 Some((_, _, tat)) => *tat,
                 None => guards[g].tats.get(&hash).copied(),
             };
@@ -404,7 +408,11 @@ mod tests {
         let refused = consume(&store, &both);
         assert!(refused[0].allowed());
         assert!(!refused[1].allowed(), "now the hour limit refuses");
-        assert_eq!(refused[0].remaining(), 2, "and the minute limit was not charged");
+        assert_eq!(
+            refused[0].remaining(),
+            2,
+            "and the minute limit was not charged"
+        );
     }
 
     #[test]
@@ -444,7 +452,11 @@ mod tests {
         clock.advance(Duration::from_secs(1));
         store.sweep();
         assert_eq!(store.stats().keys, 0, "every key is back to full");
-        assert_eq!(store.stats().evicted, 0, "expired keys are swept, not evicted");
+        assert_eq!(
+            store.stats().evicted,
+            0,
+            "expired keys are swept, not evicted"
+        );
     }
 
     #[test]
@@ -471,7 +483,10 @@ mod tests {
         let stats = store.stats();
         assert!(stats.keys <= cap, "{} keys for a cap of {cap}", stats.keys);
         assert_eq!(stats.evicted, 1_000_001 - stats.keys as u64, "{stats:?}");
-        assert!(stats.keys > cap / 2, "evictions free an eighth at a time: {stats:?}");
+        assert!(
+            stats.keys > cap / 2,
+            "evictions free an eighth at a time: {stats:?}"
+        );
         clock.advance(Duration::from_secs(1));
         // The abuser's key was deep in its budget: kept, and still refused.
         assert!(!consume(&store, &[abuser])[0].allowed());

@@ -51,7 +51,8 @@ impl fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 /// The future of [`LimitStore::check`].
-pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Decision>, StoreError>> + Send + 'a>>;
+pub type CheckFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Decision>, StoreError>> + Send + 'a>>;
 
 /// A place to keep the state of rate-limit keys.
 ///

@@ -236,7 +236,12 @@ impl RedisStoreBuilder {
     /// # Ok(()) }
     /// ```
     pub async fn connect(self) -> Result<RedisStore, StoreError> {
-        let fail = |why: String| StoreError(format!("cannot use Redis at {}: {why}", redacted(&self.url)));
+        let fail = |why: String| {
+            StoreError(format!(
+                "cannot use Redis at {}: {why}",
+                redacted(&self.url)
+            ))
+        };
         let client = Client::open(self.url.as_str()).map_err(|e| fail(e.to_string()))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.connect_timeout))
@@ -307,6 +312,9 @@ mod tests {
             redacted("redis://user:hunter2@cache:6379/0"),
             "redis://***@cache:6379/0"
         );
-        assert_eq!(redacted("redis://127.0.0.1:6379/"), "redis://127.0.0.1:6379/");
+        assert_eq!(
+            redacted("redis://127.0.0.1:6379/"),
+            "redis://127.0.0.1:6379/"
+        );
     }
 }

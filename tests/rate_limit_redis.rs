@@ -1,0 +1,288 @@
+//! `#[rate_limit]` over real HTTP with the Redis store and a real `redis-server`
+//! (install it with `apt-get install redis-server`).
+
+use reqwest::StatusCode;
+use secure_api::ratelimit::{FailureMode, Limiter, RedisStore};
+use secure_api_tests::{
+    limited_api::{LimitedServer, serve_limited},
+    redis_server::RedisServer,
+};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|value| value.to_str().unwrap().to_owned())
+}
+
+/// A limiter on `redis`; generous timeouts, since two cores run every test at once.
+async fn limiter(redis: &RedisServer, mode: FailureMode) -> Limiter {
+    let store = RedisStore::builder(&redis.url())
+        .timeout(Duration::from_millis(500))
+        .connect_timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .expect("connect to the test redis-server");
+    Limiter::builder(store).failure_mode(mode).build()
+}
+
+async fn statuses(server: &LimitedServer, path: &str, n: usize) -> Vec<u16> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(server.get(path).await.status().as_u16());
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_redis_store_limits_and_answers_like_the_memory_one() {
+    let redis = RedisServer::start();
+    let server = serve_limited(Some(limiter(&redis, FailureMode::Open).await)).await;
+    for remaining in [2, 1, 0] {
+        let response = server.get("/burst").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            header(&response, "ratelimit").unwrap(),
+            format!("\"burst\";r={remaining};t=20")
+        );
+    }
+    let refused = server.get("/burst").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = header(&refused, "retry-after").unwrap().parse().unwrap();
+    assert!((19..=20).contains(&retry_after), "{retry_after}");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["status"], 429);
+
+    // One script for every limit of a request: a refusal by one charges none.
+    assert_eq!(
+        statuses(&server, "/stacked", 5).await,
+        [200, 200, 429, 429, 429]
+    );
+    let hourly = server.get("/hourly").await;
+    assert_eq!(hourly.status(), StatusCode::OK);
+    assert_eq!(
+        header(&hourly, "ratelimit").unwrap(),
+        "\"shared-hourly\";r=0;t=1200"
+    );
+
+    // Subjects, verified, never raw tokens.
+    let alice = server.token("alice", &[]);
+    let call = || {
+        server
+            .client
+            .get(server.url("/per-user"))
+            .bearer_auth(&alice)
+            .send()
+    };
+    assert_eq!(call().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(call().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        call().await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn keys_expire_when_their_budget_is_full_again() {
+    let redis = RedisServer::start();
+    let server = serve_limited(Some(limiter(&redis, FailureMode::Open).await)).await;
+    assert_eq!(server.get("/burst").await.status(), StatusCode::OK);
+    let alice = server.token("alice", &[]);
+    let response = server
+        .client
+        .get(server.url("/per-user"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg("secure-api:rl:*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    keys.sort();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys[0].ends_with("::LimitedApi::burst#burst|ip:127.0.0.1"),
+        "{keys:?}"
+    );
+    assert!(
+        keys[1].ends_with("::LimitedApi::per_user#per_user|sub:alice"),
+        "{keys:?}"
+    );
+    assert!(
+        !keys.iter().any(|key| key.contains(&alice)),
+        "never the raw token"
+    );
+    // One unit of 3 per 60 s is back in 20 s: the key lives no longer.
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(&keys[0])
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!((1..=20_000).contains(&ttl), "{ttl}");
+}
+
+#[tokio::test]
+async fn two_instances_sharing_one_redis_admit_exactly_the_limit_between_them() {
+    let redis = RedisServer::start();
+    let a = serve_limited(Some(limiter(&redis, FailureMode::Closed).await)).await;
+    let b = serve_limited(Some(limiter(&redis, FailureMode::Closed).await)).await;
+    let client = reqwest::Client::new();
+    let requests = (0..100).map(|i| {
+        let url = match i % 2 {
+            0 => a.url("/load"),
+            _ => b.url("/load"),
+        };
+        let request = client.get(url);
+        tokio::spawn(async move { request.send().await.unwrap().status() })
+    });
+    let mut statuses = Vec::new();
+    for request in requests.collect::<Vec<_>>() {
+        statuses.push(request.await.unwrap());
+    }
+    let admitted = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        (admitted, refused),
+        (20, 80),
+        "20 per minute, shared by both"
+    );
+}
+
+/// Sends `/burst` until the store answers again (the `RateLimit` field is back).
+async fn until_the_store_answers(server: &LimitedServer) -> reqwest::Response {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let response = server.get("/burst").await;
+        if header(&response, "ratelimit").is_some() {
+            return response;
+        }
+        assert!(Instant::now() < deadline, "the store did not come back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn when_redis_dies_fail_open_admits_and_limits_again_once_it_is_back() {
+    let mut redis = RedisServer::start();
+    let limiter = limiter(&redis, FailureMode::Open).await;
+    let server = serve_limited(Some(limiter.clone())).await;
+    assert_eq!(statuses(&server, "/burst", 4).await, [200, 200, 200, 429]);
+
+    redis.kill();
+    for _ in 0..5 {
+        let response = server.get("/burst").await;
+        assert_eq!(response.status(), StatusCode::OK, "fail open");
+        assert!(header(&response, "ratelimit").is_none(), "no state to tell");
+        assert_eq!(
+            header(&response, "ratelimit-policy").unwrap(),
+            "\"burst\";q=3;w=60"
+        );
+    }
+    let stats = limiter.stats();
+    assert!(stats.failed_open >= 5, "{stats:?}");
+    assert_eq!(stats.store_errors, stats.failed_open);
+
+    // Back, empty: the budget is whole again, and enforced.
+    redis.start_again();
+    let first = until_the_store_answers(&server).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(header(&first, "ratelimit").unwrap(), "\"burst\";r=2;t=20");
+    assert_eq!(statuses(&server, "/burst", 3).await, [200, 200, 429]);
+}
+
+#[tokio::test]
+async fn when_redis_dies_fail_closed_refuses_with_retry_after_until_it_is_back() {
+    let mut redis = RedisServer::start();
+    let limiter = limiter(&redis, FailureMode::Closed).await;
+    let server = serve_limited(Some(limiter.clone())).await;
+    assert_eq!(server.get("/burst").await.status(), StatusCode::OK);
+
+    redis.kill();
+    for _ in 0..3 {
+        let refused = server.get("/burst").await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(header(&refused, "retry-after").unwrap(), "1");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(
+            body["detail"],
+            "rate limiting is unavailable right now; retry in 1 s"
+        );
+    }
+    // Operations without limits do not depend on Redis at all.
+    assert_eq!(server.get("/free").await.status(), StatusCode::OK);
+    assert!(limiter.stats().failed_closed >= 3);
+
+    redis.start_again();
+    let back = until_the_store_answers(&server).await;
+    assert_eq!(back.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_redis_that_stops_answering_is_a_failure_not_a_wait() {
+    let redis = RedisServer::start();
+    let store = RedisStore::builder(&redis.url())
+        .timeout(Duration::from_millis(100))
+        .connect()
+        .await
+        .unwrap();
+    let limiter = Limiter::builder(store).build();
+    let server = serve_limited(Some(limiter.clone())).await;
+    assert!(header(&server.get("/burst").await, "ratelimit").is_some());
+
+    // Redis holds every command for 5 s.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(5000)
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let response = server.get("/burst").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        header(&response, "ratelimit").is_none(),
+        "answered without Redis: it did not wait for the pause to end"
+    );
+    assert_eq!(limiter.stats().failed_open, 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_refused_at_start_up() {
+    let mut redis = RedisServer::start();
+    let url = redis.url();
+    redis.kill();
+    let error = RedisStore::builder(&url)
+        .connect_timeout(Duration::from_millis(200))
+        .connect()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(&format!(
+            "rate-limit store failed: cannot use Redis at {url}"
+        )),
+        "{error}"
+    );
+    let error = RedisStore::builder("http://nope")
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("cannot use Redis at http://nope"),
+        "{error}"
+    );
+}
