@@ -286,3 +286,93 @@ async fn an_unreachable_redis_is_refused_at_start_up() {
         "{error}"
     );
 }
+
+/// A flagship replica on `redis`, trusting 127.0.0.1 as a proxy, with a shared secret.
+async fn flagship_replica(redis: &RedisServer) -> String {
+    let url = redis.url();
+    let config = flagship::config::Config::from_lookup(|name| match name {
+        "SECURE_API_ADDR" => Some("127.0.0.1:0".to_owned()),
+        "SECURE_API_JWT_SECRET" => Some("ab".repeat(32)),
+        "SECURE_API_REDIS_URL" => Some(url.clone()),
+        "SECURE_API_TRUSTED_PROXIES" => Some("127.0.0.1".to_owned()),
+        "SECURE_API_LOGIN_LIMIT" => Some("2/15m".to_owned()),
+        _ => None,
+    })
+    .expect("config");
+    let running = flagship::start(config).await.expect("start");
+    format!("http://{}", running.addr)
+}
+
+#[tokio::test]
+async fn flagship_replicas_share_limits_and_login_throttling_through_redis() {
+    let redis = RedisServer::start();
+    let replicas = [
+        flagship_replica(&redis).await,
+        flagship_replica(&redis).await,
+    ];
+    let client = reqwest::Client::new();
+    let login = |replica: &String, password: &'static str| {
+        client
+            .post(format!("{replica}/token"))
+            .header("x-forwarded-for", "203.0.113.7")
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "john"),
+                ("password", password),
+            ])
+            .send()
+    };
+    // One failure on each replica spends the budget of both.
+    assert_eq!(
+        login(&replicas[0], "wrong").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        login(&replicas[1], "wrong").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    for replica in &replicas {
+        let throttled = login(replica, "secret").await.unwrap();
+        assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(header(&throttled, "retry-after").unwrap(), "450");
+    }
+
+    // 10 sensitive requests per minute between the two replicas.
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let response = client
+            .post(format!("{}/api/sensitive", replicas[i % 2]))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses[..10], [200; 10]);
+    assert_eq!(statuses[10..], [429; 2]);
+}
+
+#[tokio::test]
+async fn the_flagship_refuses_to_start_on_an_unreachable_redis() {
+    let mut redis = RedisServer::start();
+    let url = redis.url();
+    redis.kill();
+    let config = flagship::config::Config::from_lookup(|name| match name {
+        "SECURE_API_ADDR" => Some("127.0.0.1:0".to_owned()),
+        "SECURE_API_REDIS_URL" => Some(url.clone()),
+        _ => None,
+    })
+    .expect("config");
+    let error = flagship::start(config)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        error.starts_with("SECURE_API_REDIS_URL: rate-limit store failed: cannot use Redis at"),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("start Redis, or unset the variable to limit in memory"),
+        "{error}"
+    );
+}

@@ -12,7 +12,7 @@ use std::{fmt, time::Duration};
 /// username is throttled exactly like a known one.
 ///
 /// Each attempt takes a unit *before* the password is checked, and a successful login
-/// gives it back: concurrent guesses cannot overrun the budget, and only failures
+/// gives it back ([`LoginAttempt::release`]): concurrent guesses cannot overrun the budget, and only failures
 /// count. When the store fails, the throttle counts in this process's memory
 /// ([`FailureMode::Local`]): it never fails open.
 ///
@@ -43,8 +43,8 @@ pub struct LoginThrottle {
 }
 
 /// A login attempt the throttle let through. Drop it when the login fails (the
-/// failure counts); call [`succeeded`](Self::succeeded) when it succeeds.
-#[must_use = "call .succeeded() after a successful login, or the login counts as a failure"]
+/// failure counts); call [`release`](Self::release) when it succeeds.
+#[must_use = "call .release() after a successful login, or the login counts as a failure"]
 pub struct LoginAttempt {
     throttle: LoginThrottle,
     partition: String,
@@ -77,7 +77,7 @@ impl LoginThrottle {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let throttle = LoginThrottle::new(Limiter::in_memory(), "5/15m".parse().unwrap());
     /// let attempt = throttle.attempt(&secure_api::poem::Request::default(), "alice").await.unwrap();
-    /// attempt.succeeded().await;
+    /// attempt.release().await;
     /// # });
     /// ```
     pub async fn attempt(
@@ -112,18 +112,19 @@ impl LoginThrottle {
 }
 
 impl LoginAttempt {
-    /// The login succeeded: it does not count.
+    /// The attempt does not count: the login succeeded (or could not be checked, the
+    /// user store being down).
     ///
     /// ```
     /// # use secure_api::ratelimit::{Limiter, LoginThrottle};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// # let throttle = LoginThrottle::new(Limiter::in_memory(), "1/15m".parse().unwrap());
     /// # let request = secure_api::poem::Request::default();
-    /// throttle.attempt(&request, "alice").await.unwrap().succeeded().await;
+    /// throttle.attempt(&request, "alice").await.unwrap().release().await;
     /// assert!(throttle.attempt(&request, "alice").await.is_ok());
     /// # });
     /// ```
-    pub async fn succeeded(self) {
+    pub async fn release(self) {
         let check = self.throttle.check(&self.partition);
         self.throttle
             .limiter

@@ -82,7 +82,9 @@ pub use store::{Check, CheckFuture, LimitStore, MemoryStore, MemoryStoreStats, O
 #[cfg(feature = "redis")]
 pub use store::{RedisStore, RedisStoreBuilder};
 
-pub(crate) use headers::{LimitState, decorate, document, refusal_detail, too_many_requests};
+pub(crate) use headers::{
+    LimitState, decorate, document, refusal_detail, too_many_requests, whole_seconds,
+};
 pub(crate) use limiter::limiter_of;
 
 /// The identity of a verified API key (its owner or key id, never the secret), which
