@@ -135,9 +135,7 @@ fn rate_limit(attr: &Attribute, owner: String, cx: &mut Ctxt) -> Option<RateLimi
             return None;
         }
     };
-    RateLimitSpec::parse(tokens, attr.to_token_stream(), owner)
-        .map_err(|error| cx.syn_error(error))
-        .ok()
+    RateLimitSpec::parse(tokens, attr.to_token_stream(), owner, cx)
 }
 
 fn last_segment_is(attr: &Attribute, name: &str) -> bool {

@@ -2,6 +2,7 @@
 
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
+use syn::spanned::Spanned;
 use quote::ToTokens;
 use syn::{
     Expr, ExprLit, Lit, LitStr, Meta, MetaNameValue, Path, Token,
@@ -254,14 +255,22 @@ pub(crate) enum KeySpec {
 }
 
 impl RateLimitSpec {
-    /// Parses the arguments of one `#[rate_limit(...)]`; every mistake of the list is
-    /// in the error.
+    /// Parses the arguments of one `#[rate_limit(...)]`, reporting every mistake to
+    /// `cx`; what could be read is returned for `valid` to check (`None` when the
+    /// list itself does not parse).
     pub(crate) fn parse(
         tokens: TokenStream,
         written: TokenStream,
         owner: String,
-    ) -> syn::Result<Self> {
-        let items = Punctuated::<RateLimitItem, Token![,]>::parse_terminated.parse2(tokens)?;
+        cx: &mut Ctxt,
+    ) -> Option<Self> {
+        let items = match Punctuated::<RateLimitItem, Token![,]>::parse_terminated.parse2(tokens) {
+            Ok(items) => items,
+            Err(error) => {
+                cx.syn_error(error);
+                return None;
+            }
+        };
         let mut spec = RateLimitSpec {
             written,
             source: LimitSource::Missing,
@@ -271,19 +280,12 @@ impl RateLimitSpec {
             name: None,
             owner,
         };
-        let mut errors: Option<syn::Error> = None;
         for item in items {
             if let Err(error) = spec.add(item) {
-                match &mut errors {
-                    Some(errors) => errors.combine(error),
-                    None => errors = Some(error),
-                }
+                cx.syn_error(error);
             }
         }
-        match errors {
-            Some(errors) => Err(errors),
-            None => Ok(spec),
-        }
+        Some(spec)
     }
 
     fn add(&mut self, item: RateLimitItem) -> syn::Result<()> {
@@ -320,12 +322,26 @@ impl RateLimitSpec {
             || syn::Error::new_spanned(&ident, format!("`{ident}` is given twice; give it once"));
         match ident.to_string().as_str() {
             "per" => {
-                let lit = string(&value, "`per` takes a duration such as \"60s\"")?;
-                let millis = duration_millis(&lit.value())
-                    .map_err(|why| syn::Error::new_spanned(&lit, why))?;
                 if self.per.is_some() {
                     return Err(given_twice());
                 }
+                let lit = string(&value, "`per` takes a duration such as \"60s\"");
+                // A wrong period is reported once, here: the slot is filled anyway, so
+                // `valid` does not call it missing.
+                let placeholder = LitStr::new("", value.span());
+                let (lit, millis) = match lit {
+                    Ok(lit) => match duration_millis(&lit.value()) {
+                        Ok(millis) => (lit, millis),
+                        Err(why) => {
+                            self.per = Some((ident, placeholder, 0));
+                            return Err(syn::Error::new_spanned(&lit, why));
+                        }
+                    },
+                    Err(error) => {
+                        self.per = Some((ident, placeholder, 0));
+                        return Err(error);
+                    }
+                };
                 self.per = Some((ident, lit, millis));
             }
             "key" => {
