@@ -428,8 +428,13 @@ async fn public_and_sensitive_endpoints_are_limited_per_client_ip() {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(header(&refused, "retry-after"), "6");
-    assert_eq!(header(&refused, "ratelimit"), "\"sensitive\";r=0;t=6");
+    // 6 s per unit, less the time the ten requests took (whole seconds, rounded up).
+    let retry_after = header(&refused, "retry-after");
+    assert!(retry_after == "6" || retry_after == "5", "{retry_after}");
+    assert_eq!(
+        header(&refused, "ratelimit"),
+        format!("\"sensitive\";r=0;t={retry_after}")
+    );
 }
 
 #[tokio::test]
@@ -488,7 +493,10 @@ async fn user_specific_is_per_verified_subject_and_per_ip_without_a_valid_token(
     );
     let bad = get(Some("not-a-token")).await;
     assert_eq!(bad.status(), StatusCode::OK);
-    assert_eq!(header(&bad, "ratelimit"), "\"user-specific\";r=98;t=1");
+    assert!(
+        header(&bad, "ratelimit").starts_with("\"user-specific\";r=98;"),
+        "the same budget as without a token"
+    );
 }
 
 #[tokio::test]

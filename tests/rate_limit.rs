@@ -2,27 +2,14 @@
 
 use reqwest::StatusCode;
 use secure_api::ratelimit::{HeaderStyle, Limiter, MemoryStore, Quota, TrustedProxies};
-use secure_api_tests::limited_api::{LimitedServer, serve_limited};
+use secure_api_tests::limited_api::{
+    LimitedServer, assert_ratelimit, header, serve_limited, statuses,
+};
 use serde_json::Value;
 use std::time::Duration;
 
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .map(|value| value.to_str().unwrap().to_owned())
-}
-
 async fn memory() -> LimitedServer {
     serve_limited(Some(Limiter::in_memory())).await
-}
-
-async fn statuses(server: &LimitedServer, path: &str, n: usize) -> Vec<u16> {
-    let mut out = Vec::new();
-    for _ in 0..n {
-        out.push(server.get(path).await.status().as_u16());
-    }
-    out
 }
 
 #[tokio::test]
@@ -36,9 +23,11 @@ async fn the_burst_is_admitted_then_429_with_retry_after_and_the_draft_fields() 
             "\"burst\";q=3;w=60"
         );
         // One unit comes back every 20 s.
-        assert_eq!(
-            header(&response, "ratelimit").unwrap(),
-            format!("\"burst\";r={remaining};t=20")
+        assert_ratelimit(
+            &header(&response, "ratelimit").unwrap(),
+            "burst",
+            remaining,
+            20,
         );
     }
     let refused = server.get("/burst").await;
@@ -98,9 +87,11 @@ async fn a_request_refused_by_one_stacked_limit_consumes_from_none() {
     // ...and the hourly budget, shared by name with /hourly, still has its third unit.
     let hourly = server.get("/hourly").await;
     assert_eq!(hourly.status(), StatusCode::OK);
-    assert_eq!(
-        header(&hourly, "ratelimit").unwrap(),
-        "\"shared-hourly\";r=0;t=1200"
+    assert_ratelimit(
+        &header(&hourly, "ratelimit").unwrap(),
+        "shared-hourly",
+        0,
+        1200,
     );
     assert_eq!(
         server.get("/hourly").await.status(),
@@ -207,10 +198,7 @@ async fn with_both_kinds_a_refusal_by_the_subject_limit_costs_the_ip_limit_nothi
     assert_eq!(call("alice").await.status(), StatusCode::OK);
     let refused = call("alice").await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(
-        header(&refused, "ratelimit").unwrap(),
-        "\"mixed-user\";r=0;t=60"
-    );
+    assert_ratelimit(&header(&refused, "ratelimit").unwrap(), "mixed-user", 0, 60);
     // The IP limit (2 per minute) was charged once: john gets its second unit.
     let john = call("john").await;
     assert_eq!(john.status(), StatusCode::OK);
@@ -333,7 +321,7 @@ async fn custom_keys_api_keys_and_shared_constants() {
     assert_eq!(server.get("/search").await.status(), StatusCode::OK);
     let second = server.get("/search-again").await;
     assert_eq!(second.status(), StatusCode::OK);
-    assert_eq!(header(&second, "ratelimit").unwrap(), "\"search\";r=0;t=30");
+    assert_ratelimit(&header(&second, "ratelimit").unwrap(), "search", 0, 30);
     assert_eq!(
         server.get("/search").await.status(),
         StatusCode::TOO_MANY_REQUESTS

@@ -4,18 +4,11 @@
 use reqwest::StatusCode;
 use secure_api::ratelimit::{FailureMode, Limiter, RedisStore};
 use secure_api_tests::{
-    limited_api::{LimitedServer, serve_limited},
+    limited_api::{LimitedServer, assert_ratelimit, header, serve_limited, statuses},
     redis_server::RedisServer,
 };
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .map(|value| value.to_str().unwrap().to_owned())
-}
 
 /// A limiter on `redis`; generous timeouts, since two cores run every test at once.
 async fn limiter(redis: &RedisServer, mode: FailureMode) -> Limiter {
@@ -28,14 +21,6 @@ async fn limiter(redis: &RedisServer, mode: FailureMode) -> Limiter {
     Limiter::builder(store).failure_mode(mode).build()
 }
 
-async fn statuses(server: &LimitedServer, path: &str, n: usize) -> Vec<u16> {
-    let mut out = Vec::new();
-    for _ in 0..n {
-        out.push(server.get(path).await.status().as_u16());
-    }
-    out
-}
-
 #[tokio::test]
 async fn the_redis_store_limits_and_answers_like_the_memory_one() {
     let redis = RedisServer::start();
@@ -43,9 +28,11 @@ async fn the_redis_store_limits_and_answers_like_the_memory_one() {
     for remaining in [2, 1, 0] {
         let response = server.get("/burst").await;
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(
-            header(&response, "ratelimit").unwrap(),
-            format!("\"burst\";r={remaining};t=20")
+        assert_ratelimit(
+            &header(&response, "ratelimit").unwrap(),
+            "burst",
+            remaining,
+            20,
         );
     }
     let refused = server.get("/burst").await;
@@ -62,9 +49,11 @@ async fn the_redis_store_limits_and_answers_like_the_memory_one() {
     );
     let hourly = server.get("/hourly").await;
     assert_eq!(hourly.status(), StatusCode::OK);
-    assert_eq!(
-        header(&hourly, "ratelimit").unwrap(),
-        "\"shared-hourly\";r=0;t=1200"
+    assert_ratelimit(
+        &header(&hourly, "ratelimit").unwrap(),
+        "shared-hourly",
+        0,
+        1200,
     );
 
     // Subjects, verified, never raw tokens.

@@ -191,3 +191,45 @@ pub async fn serve_limited(limiter: Option<Limiter>) -> LimitedServer {
         tokens,
     }
 }
+
+/// A response header as text.
+pub fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|value| value.to_str().unwrap().to_owned())
+}
+
+/// The statuses of `n` GETs of `path`, one after the other.
+pub async fn statuses(server: &LimitedServer, path: &str, n: usize) -> Vec<u16> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(server.get(path).await.status().as_u16());
+    }
+    out
+}
+
+/// `"name";r=R;t=T` as (name, R, T).
+fn parse_ratelimit(value: &str) -> (String, u64, u64) {
+    let mut parts = value.split(';');
+    let name = parts.next().unwrap().trim_matches('"').to_owned();
+    let mut field = |prefix: &str| {
+        parts
+            .next()
+            .unwrap()
+            .strip_prefix(prefix)
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let r = field("r=");
+    (name, r, field("t="))
+}
+
+/// The `RateLimit` field says `r` left and `t` seconds until more, where `t` may be a
+/// second less when a slow machine let one pass since the first request.
+pub fn assert_ratelimit(value: &str, name: &str, r: u64, t: u64) {
+    let (got_name, got_r, got_t) = parse_ratelimit(value);
+    assert_eq!((got_name.as_str(), got_r), (name, r), "{value}");
+    assert!(got_t == t || got_t + 1 == t, "{value}: t should be {t}");
+}

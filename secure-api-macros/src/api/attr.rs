@@ -2,8 +2,8 @@
 
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
-use syn::spanned::Spanned;
 use quote::ToTokens;
+use syn::spanned::Spanned;
 use syn::{
     Expr, ExprLit, Lit, LitStr, Meta, MetaNameValue, Path, Token,
     parse::{Parse, ParseStream, Parser},

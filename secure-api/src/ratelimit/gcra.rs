@@ -165,8 +165,9 @@ impl Gcra {
     /// assert_eq!(gcra.interval(), 6_000_000_000);
     /// ```
     pub fn new(quota: Quota) -> Self {
-        let interval = (quota.period().as_nanos() / u128::from(quota.count())).max(1);
-        let interval = u64::try_from(interval).unwrap_or(u64::MAX);
+        // 2^64 ns is 584 years: a longer period saturates.
+        let period = u64::try_from(quota.period().as_nanos()).unwrap_or(u64::MAX);
+        let interval = (period / u64::from(quota.count())).max(1);
         Gcra {
             interval,
             tolerance: interval.saturating_mul(u64::from(quota.burst())),

@@ -184,15 +184,15 @@ struct HumanDuration(Duration);
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let millis = self.0.as_millis();
-        if millis % 1000 != 0 {
+        if !millis.is_multiple_of(1000) {
             return write!(f, "{millis} ms");
         }
         let secs = millis / 1000;
         // Up to two minutes reads best in seconds ("60 s", the usual window).
         let (value, unit) = match secs {
-            s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "d"),
-            s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "h"),
-            s if s > 120 && s % 60 == 0 => (s / 60, "min"),
+            s if s >= 86_400 && s.is_multiple_of(86_400) => (s / 86_400, "d"),
+            s if s >= 3_600 && s.is_multiple_of(3_600) => (s / 3_600, "h"),
+            s if s > 120 && s.is_multiple_of(60) => (s / 60, "min"),
             s => (s, "s"),
         };
         write!(f, "{value} {unit}")

@@ -213,16 +213,19 @@ impl<C: Clock> MemoryStore<C> {
     /// ```
     pub fn check_now(&self, checks: &[Check<'_>], op: Op) -> Vec<Decision> {
         let now = self.clock.now();
-        let shard_mask = self.shards.len() - 1;
-        let keys: Vec<(u64, usize)> = checks
-            .iter()
-            .map(|check| {
-                let hash = self.hasher.hash_one((check.budget, check.partition));
-                // The map indexes by the low bits and tags by the top ones: shard by
-                // bits neither uses, or every key of a shard would collide there.
-                (hash, (hash >> 32) as usize & shard_mask)
-            })
-            .collect();
+        // One limit, the usual case: one lock, no bookkeeping.
+        if let [check] = checks {
+            let (hash, shard) = self.locate(check);
+            let mut shard = lock(&self.shards[shard]);
+            let stored = shard.tats.get(&hash).copied().filter(|tat| *tat > now);
+            let (decision, write) = decide(Gcra::new(check.quota), stored, now, op);
+            if let Some(tat) = write.filter(|_| op != Op::Peek) {
+                self.write(&mut shard, hash, tat, now);
+            }
+            return vec![decision];
+        }
+
+        let keys: Vec<(u64, usize)> = checks.iter().map(|check| self.locate(check)).collect();
         // Locked in ascending order, each once, so two batches never deadlock.
         let mut order: Vec<usize> = keys.iter().map(|(_, shard)| *shard).collect();
         order.sort_unstable();
@@ -236,7 +239,6 @@ impl<C: Clock> MemoryStore<C> {
         let mut pending: Vec<(usize, u64, Option<u64>)> = Vec::with_capacity(checks.len());
         let mut decisions = Vec::with_capacity(checks.len());
         let mut backlogs = Vec::with_capacity(checks.len());
-        let mut all_admitted = true;
         for (check, &(hash, shard)) in checks.iter().zip(&keys) {
             let g = guard_of(shard);
             let stored = match pending
@@ -248,28 +250,15 @@ impl<C: Clock> MemoryStore<C> {
                 None => guards[g].tats.get(&hash).copied(),
             };
             let stored = stored.filter(|tat| *tat > now);
-            let backlog = stored.map_or(0, |tat| tat - now);
-            backlogs.push(backlog);
-            let gcra = Gcra::new(check.quota);
-            match op {
-                Op::Refund => {
-                    let tat = gcra.release(stored, now);
-                    pending.push((g, hash, tat));
-                    decisions.push(gcra.decision(true, tat.map_or(0, |t| t - now), 0));
-                }
-                Op::Consume | Op::Peek => match gcra.acquire(stored, now) {
-                    Acquire::Admit { tat } => {
-                        pending.push((g, hash, Some(tat)));
-                        decisions.push(gcra.decision(true, tat - now, 0));
-                    }
-                    Acquire::Refuse { retry_after } => {
-                        all_admitted = false;
-                        decisions.push(gcra.decision(false, backlog, retry_after));
-                    }
-                },
+            backlogs.push(stored.map_or(0, |tat| tat - now));
+            let (decision, write) = decide(Gcra::new(check.quota), stored, now, op);
+            if let Some(tat) = write {
+                pending.push((g, hash, tat));
             }
+            decisions.push(decision);
         }
 
+        let all_admitted = decisions.iter().all(Decision::allowed);
         match op {
             Op::Peek => {}
             Op::Consume if !all_admitted => {
@@ -283,25 +272,53 @@ impl<C: Clock> MemoryStore<C> {
             }
             Op::Consume | Op::Refund => {
                 for (g, hash, tat) in pending {
-                    let shard = &mut guards[g];
-                    match tat {
-                        Some(tat) => {
-                            if !shard.tats.contains_key(&hash) {
-                                let evicted = make_room(shard, now, self.shard_cap);
-                                if evicted > 0 {
-                                    self.evicted.fetch_add(evicted, Ordering::Relaxed);
-                                }
-                            }
-                            shard.tats.insert(hash, tat);
-                        }
-                        None => {
-                            shard.tats.remove(&hash);
-                        }
-                    }
+                    self.write(&mut guards[g], hash, tat, now);
                 }
             }
         }
         decisions
+    }
+
+    /// The key's hash, and its shard.
+    fn locate(&self, check: &Check<'_>) -> (u64, usize) {
+        let hash = self.hasher.hash_one((check.budget, check.partition));
+        // The map indexes by the low bits and tags by the top ones: shard by bits
+        // neither uses, or every key of a shard would collide there.
+        (hash, (hash >> 32) as usize & (self.shards.len() - 1))
+    }
+
+    /// Stores a key's new TAT (`None`: back to full, no state), making room for a new key.
+    fn write(&self, shard: &mut Shard, hash: u64, tat: Option<u64>, now: u64) {
+        let Some(tat) = tat else {
+            shard.tats.remove(&hash);
+            return;
+        };
+        if !shard.tats.contains_key(&hash) {
+            let evicted = make_room(shard, now, self.shard_cap);
+            if evicted > 0 {
+                self.evicted.fetch_add(evicted, Ordering::Relaxed);
+            }
+        }
+        shard.tats.insert(hash, tat);
+    }
+}
+
+/// One check against a key's stored TAT: the decision, and what to store if the
+/// batch goes through (`Some(None)`: remove the key).
+fn decide(gcra: Gcra, stored: Option<u64>, now: u64, op: Op) -> (Decision, Option<Option<u64>>) {
+    if op == Op::Refund {
+        let tat = gcra.release(stored, now);
+        return (
+            gcra.decision(true, tat.map_or(0, |t| t - now), 0),
+            Some(tat),
+        );
+    }
+    match gcra.acquire(stored, now) {
+        Acquire::Admit { tat } => (gcra.decision(true, tat - now, 0), Some(Some(tat))),
+        Acquire::Refuse { retry_after } => {
+            let backlog = stored.map_or(0, |tat| tat - now);
+            (gcra.decision(false, backlog, retry_after), None)
+        }
     }
 }
 
