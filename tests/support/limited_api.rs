@@ -233,3 +233,36 @@ pub fn assert_ratelimit(value: &str, name: &str, r: u64, t: u64) {
     assert_eq!((got_name.as_str(), got_r), (name, r), "{value}");
     assert!(got_t == t || got_t + 1 == t, "{value}: t should be {t}");
 }
+
+/// `/burst` (3 per 60 s) three times, each admitted with what is left, then once more:
+/// refused with `Retry-After` and the fields. Returns the refusal.
+pub async fn exhaust_burst(server: &LimitedServer) -> reqwest::Response {
+    for remaining in [2, 1, 0] {
+        let response = server.get("/burst").await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        assert_eq!(
+            header(&response, "ratelimit-policy").unwrap(),
+            "\"burst\";q=3;w=60"
+        );
+        // One unit comes back every 20 s.
+        assert_ratelimit(
+            &header(&response, "ratelimit").unwrap(),
+            "burst",
+            remaining,
+            20,
+        );
+    }
+    let refused = server.get("/burst").await;
+    assert_eq!(refused.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = header(&refused, "retry-after").unwrap().parse().unwrap();
+    assert!((19..=20).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        header(&refused, "ratelimit").unwrap(),
+        format!("\"burst\";r=0;t={retry_after}")
+    );
+    assert_eq!(
+        header(&refused, "content-type").unwrap(),
+        "application/problem+json"
+    );
+    refused
+}
