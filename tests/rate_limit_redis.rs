@@ -60,6 +60,26 @@ async fn the_redis_store_limits_and_answers_like_the_memory_one() {
         call().await.unwrap().status(),
         StatusCode::TOO_MANY_REQUESTS
     );
+
+    // IP and subject limits together: the IP limits are peeked before authentication
+    // and charged with the subject's after it, or not at all.
+    let mixed = |subject: &str| {
+        let request = server
+            .client
+            .get(server.url("/mixed"))
+            .bearer_auth(server.token(subject, &[]));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(
+        [
+            mixed("alice").await,
+            mixed("alice").await,
+            mixed("john").await,
+            mixed("dora").await
+        ],
+        [200, 429, 200, 429],
+        "alice's refusal did not charge the IP limit (2 per minute): john got the second unit"
+    );
 }
 
 #[tokio::test]
@@ -313,6 +333,23 @@ async fn flagship_replicas_share_limits_and_login_throttling_through_redis() {
         let throttled = login(replica, "secret").await.unwrap();
         assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(header(&throttled, "retry-after").unwrap(), "450");
+    }
+
+    // Successful logins give their unit back (a refund in the script): alice logs in
+    // more often than the failure budget allows.
+    for i in 0..4 {
+        let response = client
+            .post(format!("{}/token", replicas[i % 2]))
+            .header("x-forwarded-for", "203.0.113.7")
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", "password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
     }
 
     // 10 sensitive requests per minute between the two replicas.
