@@ -12,9 +12,18 @@ struct Service {
 
 impl Service {
     async fn start() -> Service {
+        Self::start_with(&[]).await
+    }
+
+    /// Started with these environment variables set (and a free port).
+    async fn start_with(vars: &[(&str, &str)]) -> Service {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
         let config = Config::from_lookup(|name| match name {
             "SECURE_API_ADDR" => Some("127.0.0.1:0".to_owned()),
-            _ => None,
+            _ => vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()),
         })
         .expect("config");
         let running = flagship::start(config).await.expect("start");
@@ -367,6 +376,27 @@ async fn post_user(
         .unwrap()
 }
 
+/// A login from `client`, as a trusted proxy at 127.0.0.1 forwards it.
+async fn login_from(
+    service: &Service,
+    client: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    service
+        .client
+        .post(service.url("/token"))
+        .header("x-forwarded-for", client)
+        .form(&[
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_body_with_all_four_fields_wrong_gets_one_422_naming_all_four() {
     let service = Service::start().await;
@@ -509,4 +539,222 @@ async fn the_document_carries_user_create_rules_and_the_422() {
         errors["items"]["$ref"],
         "#/components/schemas/ValidationError"
     );
+}
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
+    response.headers()[name].to_str().unwrap()
+}
+
+#[tokio::test]
+async fn public_and_sensitive_endpoints_are_limited_per_client_ip() {
+    let service = Service::start().await;
+    for i in 0..100 {
+        let response = service
+            .client
+            .get(service.url("/api/public"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "request {i}");
+        assert_eq!(
+            header(&response, "ratelimit-policy"),
+            "\"public\";q=100;w=60"
+        );
+        assert!(header(&response, "ratelimit").starts_with(&format!("\"public\";r={};", 99 - i)));
+        if i == 0 {
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(
+                body,
+                json!({"message": "This is a rate-limited public endpoint"})
+            );
+        }
+    }
+    let refused = service
+        .client
+        .get(service.url("/api/public"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = header(&refused, "retry-after").parse().unwrap();
+    assert!(retry_after >= 1);
+    assert_eq!(header(&refused, "content-type"), "application/problem+json");
+
+    for _ in 0..10 {
+        let response = service
+            .client
+            .post(service.url("/api/sensitive"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body,
+            json!({"message": "This is a more strictly rate-limited endpoint"})
+        );
+    }
+    let refused = service
+        .client
+        .post(service.url("/api/sensitive"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    // 6 s per unit, less the time the ten requests took (whole seconds, rounded up).
+    let retry_after = header(&refused, "retry-after");
+    assert!(retry_after == "6" || retry_after == "5", "{retry_after}");
+    assert_eq!(
+        header(&refused, "ratelimit"),
+        format!("\"sensitive\";r=0;t={retry_after}")
+    );
+}
+
+#[tokio::test]
+async fn a_forged_x_forwarded_for_changes_nothing_without_trusted_proxies() {
+    let service = Service::start().await;
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let response = service
+            .client
+            .post(service.url("/api/sensitive"))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses[..10], [200; 10]);
+    assert_eq!(statuses[10..], [429; 2]);
+}
+
+#[tokio::test]
+async fn user_specific_is_per_verified_subject_and_per_ip_without_a_valid_token() {
+    let service = Service::start().await;
+    let john = service.token("john", "secret").await;
+    let get = |token: Option<&str>| {
+        let mut request = service.client.get(service.url("/api/user-specific"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    let first = get(Some(&john)).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(header(&first, "ratelimit"), "\"user-specific\";r=99;t=1");
+    let body: Value = first.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"message": "This endpoint is rate-limited per user"})
+    );
+    for _ in 1..100 {
+        assert_eq!(get(Some(&john)).await.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        get(Some(&john)).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another user, and the same address without a token or with a bad one, count
+    // apart from john; a bad token is no refusal.
+    let alice = service.token("alice", "password").await;
+    assert_eq!(get(Some(&alice)).await.status(), StatusCode::OK);
+    let anonymous = get(None).await;
+    assert_eq!(anonymous.status(), StatusCode::OK);
+    assert_eq!(
+        header(&anonymous, "ratelimit"),
+        "\"user-specific\";r=99;t=1"
+    );
+    let bad = get(Some("not-a-token")).await;
+    assert_eq!(bad.status(), StatusCode::OK);
+    assert!(
+        header(&bad, "ratelimit").starts_with("\"user-specific\";r=98;"),
+        "the same budget as without a token"
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_client_ip_and_username() {
+    let service = Service::start_with(&[
+        ("SECURE_API_LOGIN_LIMIT", "3/15m"),
+        ("SECURE_API_TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let here = "203.0.113.1";
+    for _ in 0..3 {
+        let wrong = login_from(&service, here, "john", "wrong").await;
+        assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    }
+    // The right password too, until the window lets one through (15 min / 3).
+    let throttled = login_from(&service, here, "john", "secret").await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(&throttled, "retry-after"), "300");
+    assert_eq!(header(&throttled, "cache-control"), "no-store");
+    let body: Value = throttled.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert!(body.get("access_token").is_none());
+    // Other usernames from here, and john from elsewhere, are unaffected.
+    assert_eq!(
+        login_from(&service, here, "alice", "password")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        login_from(&service, "203.0.113.2", "john", "secret")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // An unknown username is throttled exactly like a known one.
+    for _ in 0..3 {
+        let wrong = login_from(&service, here, "nobody", "wrong").await;
+        assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    }
+    let unknown = login_from(&service, here, "nobody", "secret").await;
+    assert_eq!(unknown.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(&unknown, "retry-after"), "300");
+    // Successful logins are not failures: alice can log in again and again.
+    for _ in 0..4 {
+        assert_eq!(
+            login_from(&service, here, "alice", "password")
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_document_states_every_limit() {
+    let service = Service::start().await;
+    let doc: Value = service
+        .client
+        .get(service.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, method, limit) in [
+        ("/api/public", "get", "100 requests per 60 s per client IP"),
+        (
+            "/api/sensitive",
+            "post",
+            "10 requests per 60 s per client IP",
+        ),
+        (
+            "/api/user-specific",
+            "get",
+            "100 requests per 60 s per token subject",
+        ),
+    ] {
+        let too_many = &doc["paths"][path][method]["responses"]["429"];
+        let description = too_many["description"].as_str().unwrap();
+        assert!(description.contains(limit), "{path}: {description}");
+        assert_eq!(
+            too_many["headers"]["Retry-After"]["required"], true,
+            "{path}"
+        );
+    }
+    assert!(doc["paths"]["/token"]["post"]["responses"]["429"].is_object());
 }

@@ -37,6 +37,17 @@ pub fn requires_scopes(_args: TokenStream, item: TokenStream) -> TokenStream {
     api::misplaced_method_attribute("requires_scopes", item.into()).into()
 }
 
+/// Rate-limits one operation of a `#[secure_api]` impl:
+/// `#[rate_limit(10, per = "60s")]`, with options `key = ip | subject | api_key |
+/// path::to::fn`, `burst = N` and `name = "..."`, or `#[rate_limit(PATH)]` for a
+/// `RateLimit` constant. Several stack: every one must admit the request.
+///
+/// On its own (outside `#[secure_api]`) it is a compile error that says where it belongs.
+#[proc_macro_attribute]
+pub fn rate_limit(_args: TokenStream, item: TokenStream) -> TokenStream {
+    api::misplaced_method_attribute("rate_limit", item.into()).into()
+}
+
 /// Declares a service's OAuth2 scopes, with descriptions, once.
 ///
 /// ```text

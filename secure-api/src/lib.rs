@@ -66,6 +66,7 @@ pub mod openapi;
 pub mod password;
 mod principal;
 pub mod problem;
+pub mod ratelimit;
 mod response;
 pub mod scope;
 pub mod token;
@@ -79,7 +80,7 @@ pub mod __private;
 pub use guard::{AuthRejection, Authenticator, Authorized, Guarded};
 pub use principal::Principal;
 pub use scope::{Requirement, ScopeInfo, ScopeName, Scopes};
-pub use secure_api_macros::{Scopes, requires_scopes, secure_api};
+pub use secure_api_macros::{Scopes, rate_limit, requires_scopes, secure_api};
 
 /// The poem version this crate is built on, so a service needs no separate dependency.
 pub use poem;
@@ -89,5 +90,5 @@ pub use poem_openapi;
 /// What a service module usually needs: `use secure_api::prelude::*;`.
 pub mod prelude {
     pub use crate::validation::{ValidJson, Validate};
-    pub use crate::{Principal, Scopes, requires_scopes, secure_api};
+    pub use crate::{Principal, Scopes, rate_limit, requires_scopes, secure_api};
 }

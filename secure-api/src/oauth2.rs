@@ -8,7 +8,9 @@
 use crate::{
     Authenticator,
     password::{PasswordError, PasswordHasher},
+    ratelimit::{LoginAttempt, LoginThrottle, LoginThrottled},
 };
+use poem::Request;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Form, payload::Json};
 use serde::Deserialize;
 
@@ -31,6 +33,7 @@ use serde::Deserialize;
 pub struct PasswordGrant {
     authenticator: Authenticator,
     hasher: PasswordHasher,
+    throttle: Option<LoginThrottle>,
 }
 
 impl PasswordGrant {
@@ -48,7 +51,27 @@ impl PasswordGrant {
         PasswordGrant {
             authenticator,
             hasher,
+            throttle: None,
         }
+    }
+
+    /// Throttles failed logins per client IP and username: past the throttle's quota,
+    /// every login of that IP and username gets 429 with `Retry-After`, right password
+    /// included, until the window lets one through (see [`LoginThrottle`]).
+    ///
+    /// ```
+    /// # use secure_api::{Authenticator, oauth2::PasswordGrant, password::PasswordHasher};
+    /// # use secure_api::{token::{SigningKey, TokenService}, users::InMemoryUserStore};
+    /// use secure_api::ratelimit::{Limiter, LoginThrottle};
+    /// # let tokens = TokenService::builder().issuer("i").audience("a")
+    /// #     .signing_key(SigningKey::hs256("k", &[1u8; 32]).unwrap()).build().unwrap();
+    /// # let auth = Authenticator::new(tokens, InMemoryUserStore::new());
+    /// let throttle = LoginThrottle::new(Limiter::in_memory(), "5/15m".parse().unwrap());
+    /// let grant = PasswordGrant::new(auth, PasswordHasher::new()).throttle(throttle);
+    /// ```
+    pub fn throttle(mut self, throttle: LoginThrottle) -> Self {
+        self.throttle = Some(throttle);
+        self
     }
 }
 
@@ -151,6 +174,14 @@ pub enum TokenResponse {
     /// The user store is unavailable; retry later.
     #[oai(status = 503)]
     Unavailable(Json<OAuthErrorBody>, #[oai(header = "Retry-After")] u32),
+    /// Too many failed logins for this username from this address (when the service
+    /// throttles logins); retry after `Retry-After` seconds.
+    #[oai(status = 429)]
+    Throttled(
+        Json<OAuthErrorBody>,
+        #[oai(header = "Retry-After")] u64,
+        #[oai(header = "Cache-Control")] String,
+    ),
 }
 
 impl TokenResponse {
@@ -167,6 +198,17 @@ impl TokenResponse {
 
     fn wrong_credentials() -> Self {
         Self::refused("invalid_grant", "wrong username or password")
+    }
+
+    fn throttled(throttled: LoginThrottled) -> Self {
+        TokenResponse::Throttled(
+            Json(OAuthErrorBody {
+                error: "temporarily_unavailable".to_owned(),
+                error_description: throttled.to_string(),
+            }),
+            crate::ratelimit::whole_seconds(throttled.retry_after()).max(1),
+            NO_STORE.to_owned(),
+        )
     }
 }
 
@@ -191,7 +233,7 @@ impl PasswordGrant {
     /// The OAuth2 resource owner password credentials grant (RFC 6749 §4.3). The token
     /// carries the requested scopes the user has (all of them when `scope` is absent).
     #[oai(path = "/token", method = "post")]
-    async fn token(&self, form: Form<TokenRequest>) -> TokenResponse {
+    async fn token(&self, request: &Request, form: Form<TokenRequest>) -> TokenResponse {
         let form = form.0;
         if form.grant_type != "password" {
             return TokenResponse::refused(
@@ -219,9 +261,21 @@ impl PasswordGrant {
             );
         }
 
+        // Before any password is checked: a throttled client costs no hashing.
+        let attempt = match &self.throttle {
+            Some(throttle) => match throttle.attempt(request, &form.username).await {
+                Ok(attempt) => Some(attempt),
+                Err(throttled) => {
+                    tracing::info!(username = %form.username, "login throttled");
+                    return TokenResponse::throttled(throttled);
+                }
+            },
+            None => None,
+        };
         let user = match self.authenticator.users().find_user(&form.username).await {
             Ok(user) => user,
             Err(error) => {
+                release(attempt).await;
                 tracing::error!(%error, "token endpoint: user store unavailable");
                 return TokenResponse::Unavailable(
                     Json(OAuthErrorBody {
@@ -252,7 +306,10 @@ impl PasswordGrant {
             }
         };
         let user = match user {
-            Some(user) if check.matches && !user.disabled => user,
+            Some(user) if check.matches && !user.disabled => {
+                release(attempt).await;
+                user
+            }
             Some(user) if check.matches => {
                 tracing::info!(username = %user.username, "login refused: user disabled");
                 return TokenResponse::wrong_credentials();
@@ -318,6 +375,13 @@ impl PasswordGrant {
             Ok(()) => tracing::info!(%username, "password hash upgraded to current parameters"),
             Err(error) => tracing::warn!(%username, %error, "password hash upgrade failed"),
         }
+    }
+}
+
+/// A login that does not count as a failure.
+async fn release(attempt: Option<LoginAttempt>) {
+    if let Some(attempt) = attempt {
+        attempt.release().await;
     }
 }
 

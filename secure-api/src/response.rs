@@ -99,6 +99,9 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
                 }
             }
         }
+        if !P::LIMITS.is_empty() {
+            crate::ratelimit::document(&mut meta, P::LIMITS);
+        }
         meta
     }
 

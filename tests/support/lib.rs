@@ -4,12 +4,15 @@
 // poem-openapi derives name `poem_openapi::...`; this makes the name resolve
 // without a direct dependency on poem-openapi.
 use secure_api::poem_openapi;
+
+pub mod limited_api;
+pub mod redis_server;
 use secure_api::{
     Authenticator,
     oauth2::PasswordGrant,
     password::PasswordHasher,
     poem::{
-        EndpointExt, Route, Server,
+        Endpoint, EndpointExt, Route, Server,
         listener::{Acceptor, Listener, TcpListener},
     },
     poem_openapi::{Object, OpenApi, OpenApiService, payload::Json},
@@ -219,13 +222,12 @@ pub async fn serve_api<T: OpenApi + 'static>(api: T, limit: Option<BodyLimit>) -
         .nest("/", service)
         .at("/openapi.json", spec)
         .data(auth);
-    let addr = spawn_server(match limit {
-        Some(limit) => app.data(limit).boxed(),
-        None => app.boxed(),
-    })
-    .await;
+    let base = match limit {
+        Some(limit) => serve_app(app.data(limit)).await,
+        None => serve_app(app).await,
+    };
     TestServer {
-        base: format!("http://{addr}"),
+        base,
         users,
         lookups,
         tokens,
@@ -233,9 +235,8 @@ pub async fn serve_api<T: OpenApi + 'static>(api: T, limit: Option<BodyLimit>) -
     }
 }
 
-async fn spawn_server(
-    app: secure_api::poem::endpoint::BoxEndpoint<'static>,
-) -> std::net::SocketAddr {
+/// Serves `app` on a free loopback port; returns its base URL (`http://127.0.0.1:PORT`).
+pub async fn serve_app(app: impl Endpoint + 'static) -> String {
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()
         .await
@@ -245,7 +246,7 @@ async fn spawn_server(
         .copied()
         .expect("a TCP address");
     tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
-    addr
+    format!("http://{addr}")
 }
 
 /// base64url without padding, as JWTs use it.

@@ -188,6 +188,34 @@ impl PublicApi {
         })
     }
 
+    /// Rate-limited public data: 100 requests per 60 s per client IP
+    #[oai(path = "/api/public", method = "get")]
+    #[rate_limit(100, per = "60s", name = "public")]
+    async fn public(&self) -> Json<Message> {
+        Json(Message {
+            message: "This is a rate-limited public endpoint".to_owned(),
+        })
+    }
+
+    /// A sensitive action: 10 requests per 60 s per client IP
+    #[oai(path = "/api/sensitive", method = "post")]
+    #[rate_limit(10, per = "60s", name = "sensitive")]
+    async fn sensitive(&self) -> Json<Message> {
+        Json(Message {
+            message: "This is a more strictly rate-limited endpoint".to_owned(),
+        })
+    }
+
+    /// Per user: 100 requests per 60 s per verified token subject (per client IP
+    /// without a valid token; no token is needed)
+    #[oai(path = "/api/user-specific", method = "get")]
+    #[rate_limit(100, per = "60s", key = subject, name = "user-specific")]
+    async fn user_specific(&self) -> Json<Message> {
+        Json(Message {
+            message: "This endpoint is rate-limited per user".to_owned(),
+        })
+    }
+
     /// Users, API version 1
     #[oai(path = "/api/v1/users", method = "get")]
     async fn users_v1(&self) -> Json<serde_json::Value> {

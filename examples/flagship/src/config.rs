@@ -1,14 +1,26 @@
 //! Configuration from the environment (`../shared/CONTRACT.md`, "Starting it"). A bad
 //! value stops the start with a message that names the variable and the fix.
 
-use std::{fmt, net::SocketAddr};
+use secure_api::ratelimit::{Quota, TrustedProxies, parse_overrides};
+use std::{fmt, net::SocketAddr, time::Duration};
 
 pub struct Config {
     pub addr: SocketAddr,
     /// `None`: a random secret, made at start.
     pub jwt_secret: Option<Vec<u8>>,
     pub demo: bool,
+    /// `Some`: every rate limit, login throttling included, lives in this Redis.
+    pub redis_url: Option<String>,
+    /// Failed logins allowed per client IP and username.
+    pub login_limit: Quota,
+    pub trusted_proxies: TrustedProxies,
+    /// Limits overridden at start (`SECURE_API_RATE_LIMITS`), by name.
+    pub rate_limit_overrides: Vec<(String, Quota)>,
 }
+
+/// The names `SECURE_API_RATE_LIMITS` can override: the limits of the API and the
+/// login throttle.
+pub const LIMIT_NAMES: [&str; 4] = ["public", "sensitive", "user-specific", "login"];
 
 #[derive(Debug)]
 pub struct ConfigError {
@@ -52,10 +64,51 @@ impl Config {
                 });
             }
         };
+        let redis_url = var("SECURE_API_REDIS_URL").filter(|url| !url.trim().is_empty());
+        let login_limit = match var("SECURE_API_LOGIN_LIMIT") {
+            None => Quota::per(5, Duration::from_secs(15 * 60)),
+            Some(value) => value.parse().map_err(|error| ConfigError {
+                variable: "SECURE_API_LOGIN_LIMIT",
+                problem: format!("{error}"),
+            })?,
+        };
+        let trusted_proxies = match var("SECURE_API_TRUSTED_PROXIES") {
+            None => TrustedProxies::none(),
+            Some(value) => TrustedProxies::parse(&value).map_err(|problem| ConfigError {
+                variable: "SECURE_API_TRUSTED_PROXIES",
+                problem: format!("{problem}; write IPs or CIDR networks, comma-separated"),
+            })?,
+        };
+        let rate_limit_overrides = match var("SECURE_API_RATE_LIMITS") {
+            None => Vec::new(),
+            Some(value) => {
+                let overrides = parse_overrides(&value).map_err(|problem| ConfigError {
+                    variable: "SECURE_API_RATE_LIMITS",
+                    problem,
+                })?;
+                if let Some((name, _)) = overrides
+                    .iter()
+                    .find(|(name, _)| !LIMIT_NAMES.contains(&name.as_str()))
+                {
+                    return Err(ConfigError {
+                        variable: "SECURE_API_RATE_LIMITS",
+                        problem: format!(
+                            "there is no limit named `{name}`; the limits are {}",
+                            LIMIT_NAMES.join(", ")
+                        ),
+                    });
+                }
+                overrides
+            }
+        };
         Ok(Config {
             addr,
             jwt_secret,
             demo,
+            redis_url,
+            login_limit,
+            trusted_proxies,
+            rate_limit_overrides,
         })
     }
 }
@@ -154,6 +207,47 @@ mod tests {
             junk.to_string()
                 .starts_with("SECURE_API_JWT_SECRET: is neither hex nor base64")
         );
+    }
+
+    #[test]
+    fn rate_limit_settings() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(
+            defaults.login_limit,
+            Quota::per(5, Duration::from_secs(900))
+        );
+        assert!(defaults.redis_url.is_none() && defaults.trusted_proxies.is_empty());
+        let set = config(&[
+            ("SECURE_API_REDIS_URL", "redis://127.0.0.1:6379/"),
+            ("SECURE_API_LOGIN_LIMIT", "20/1h"),
+            ("SECURE_API_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("SECURE_API_RATE_LIMITS", "public=1000/60s"),
+        ])
+        .unwrap();
+        assert_eq!(set.redis_url.as_deref(), Some("redis://127.0.0.1:6379/"));
+        assert_eq!(set.login_limit, Quota::per(20, Duration::from_secs(3600)));
+        assert!(set.trusted_proxies.is_trusted("10.1.1.1".parse().unwrap()));
+        assert_eq!(set.rate_limit_overrides.len(), 1);
+        for (variable, value, starts) in [
+            (
+                "SECURE_API_LOGIN_LIMIT",
+                "5 per 15m",
+                "SECURE_API_LOGIN_LIMIT: `5 per 15m` is not a quota",
+            ),
+            (
+                "SECURE_API_TRUSTED_PROXIES",
+                "10.0.0.0/8, proxy",
+                "SECURE_API_TRUSTED_PROXIES: `proxy` is not an IP",
+            ),
+            (
+                "SECURE_API_RATE_LIMITS",
+                "publik=1/1s",
+                "SECURE_API_RATE_LIMITS: there is no limit named `publik`; the limits are public, sensitive, user-specific, login",
+            ),
+        ] {
+            let error = config(&[(variable, value)]).err().unwrap().to_string();
+            assert!(error.starts_with(starts), "{error}");
+        }
     }
 
     #[test]

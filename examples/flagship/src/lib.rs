@@ -17,6 +17,7 @@ use secure_api::{
         middleware::{NormalizePath, TrailingSlash},
     },
     poem_openapi::OpenApiService,
+    ratelimit::{Limiter, LoginThrottle, MemoryStore, RedisStore},
     token::{SigningKey, TokenService},
     users::UserRecord,
 };
@@ -35,6 +36,7 @@ pub struct Running {
 
 /// Binds the listener and starts serving; returns once the socket is bound.
 pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>> {
+    let limiter = limiter(&config).await?;
     let secret = match config.jwt_secret {
         Some(secret) => secret,
         None => {
@@ -60,10 +62,11 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
         tracing::info!("SECURE_API_DEMO=1: demo users john/secret and alice/password are seeded");
     }
     let auth = Authenticator::new(tokens, users.clone());
+    let login_throttle = LoginThrottle::new(limiter.clone(), config.login_limit);
 
     let api = OpenApiService::new(
         (
-            PasswordGrant::new(auth.clone(), hasher.clone()),
+            PasswordGrant::new(auth.clone(), hasher.clone()).throttle(login_throttle),
             UsersApi { users, hasher },
             PublicApi,
         ),
@@ -80,7 +83,8 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
         // poem-openapi routes `/users/me/` as `/users/me`; the seed's paths keep
         // their trailing slash, so both spellings reach the operation.
         .with(NormalizePath::new(TrailingSlash::Trim))
-        .data(auth);
+        .data(auth)
+        .data(limiter);
 
     let acceptor = TcpListener::bind(config.addr).into_acceptor().await?;
     let addr = acceptor.local_addr()[0]
@@ -95,6 +99,28 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
         ),
     );
     Ok(Running { addr, server })
+}
+
+/// Rate limits in Redis when `SECURE_API_REDIS_URL` is set (shared by every replica;
+/// unreachable at start is an error, unreachable later admits requests until it is
+/// back), else in memory.
+async fn limiter(config: &Config) -> Result<Limiter, Box<dyn std::error::Error>> {
+    let builder = match &config.redis_url {
+        Some(url) => {
+            let store = RedisStore::builder(url).connect().await.map_err(|error| {
+                format!("SECURE_API_REDIS_URL: {error}; start Redis, or unset the variable to limit in memory")
+            })?;
+            tracing::info!("rate limits are kept in Redis, shared by every replica");
+            Limiter::builder(store)
+        }
+        None => Limiter::builder(MemoryStore::new()),
+    };
+    let mut builder = builder.trusted_proxies(config.trusted_proxies.clone());
+    for (name, quota) in &config.rate_limit_overrides {
+        tracing::warn!(limit = %name, %quota, "rate limit overridden by SECURE_API_RATE_LIMITS");
+        builder = builder.override_limit(name, *quota);
+    }
+    Ok(builder.build())
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, let in-flight requests finish.

@@ -1,7 +1,7 @@
 //! A typed view of the impl given to `#[secure_api]`: which operations are guarded,
 //! by what, and which parameter receives the principal.
 
-use super::attr::{ApiArgs, ScopeExpr};
+use super::attr::{ApiArgs, RateLimitSpec, ScopeExpr};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -29,6 +29,8 @@ pub(crate) struct Operation {
     /// A parameter is a `ValidJson<_>` body, whose answers (400/413/415/422) the
     /// operation documents.
     pub(crate) validated_body: bool,
+    /// Every `#[rate_limit]`, in the order written.
+    pub(crate) rate_limits: Vec<(Attribute, RateLimitSpec)>,
 }
 
 impl Operation {
@@ -53,6 +55,7 @@ impl Api {
             .find(|attr| last_segment_is(attr, "OpenApi"))
             .cloned();
         let mut operations = Vec::new();
+        let self_name = item.self_ty.to_token_stream().to_string().replace(' ', "");
         for (index, impl_item) in item.items.iter_mut().enumerate() {
             let method = match impl_item {
                 ImplItem::Fn(method) => method,
@@ -75,8 +78,16 @@ impl Api {
                 _ => continue,
             };
             let mut requirements = Vec::new();
+            let mut rate_limits = Vec::new();
             let mut kept = Vec::new();
             for attr in std::mem::take(&mut method.attrs) {
+                if last_segment_is(&attr, "rate_limit") {
+                    let owner = format!("{self_name}::{}", method.sig.ident);
+                    if let Some(spec) = rate_limit(&attr, owner, cx) {
+                        rate_limits.push((attr, spec));
+                    }
+                    continue;
+                }
                 if !last_segment_is(&attr, "requires_scopes") {
                     kept.push(attr);
                     continue;
@@ -117,6 +128,7 @@ impl Api {
                     FnArg::Receiver(_) => false,
                 });
             if requirements.is_empty()
+                && rate_limits.is_empty()
                 && (principal_params.is_empty() || !has_oai)
                 && !validated_body
             {
@@ -128,6 +140,7 @@ impl Api {
                 principal_params,
                 has_oai,
                 validated_body,
+                rate_limits,
             });
         }
         Api {
@@ -137,6 +150,22 @@ impl Api {
             stray_openapi,
         }
     }
+}
+
+/// One `#[rate_limit(...)]`, or `None` when it could not be read (reported to `cx`).
+fn rate_limit(attr: &Attribute, owner: String, cx: &mut Ctxt) -> Option<RateLimitSpec> {
+    let tokens = match &attr.meta {
+        syn::Meta::List(list) => list.tokens.clone(),
+        syn::Meta::Path(_) => TokenStream::new(),
+        syn::Meta::NameValue(name_value) => {
+            cx.error_spanned_by(
+                name_value,
+                "write the limit in parentheses: #[rate_limit(10, per = \"60s\")]",
+            );
+            return None;
+        }
+    };
+    RateLimitSpec::parse(tokens, attr.to_token_stream(), owner, cx)
 }
 
 pub(crate) fn last_segment_is(attr: &Attribute, name: &str) -> bool {

@@ -3,6 +3,7 @@
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
+use syn::spanned::Spanned;
 use syn::{
     Expr, ExprLit, Lit, LitStr, Meta, MetaNameValue, Path, Token,
     parse::{Parse, ParseStream, Parser},
@@ -220,4 +221,245 @@ fn not_a_scope(expr: &Expr) -> syn::Error {
         expr,
         "expected a scope as a string literal, such as \"users:write\", or any(...) / all(...)",
     )
+}
+
+/// `#[rate_limit(10, per = "60s", key = subject, burst = 20, name = "search")]`, or
+/// `#[rate_limit(PATH)]` for a `RateLimit` constant: each value typed, with the tokens
+/// it was written as, so that `valid.rs` can point at them.
+pub(crate) struct RateLimitSpec {
+    /// The whole attribute, where errors about what is missing point.
+    pub(crate) written: TokenStream,
+    pub(crate) source: LimitSource,
+    /// The period, in milliseconds.
+    pub(crate) per: Option<(syn::Ident, LitStr, u64)>,
+    pub(crate) key: Option<(syn::Ident, KeySpec)>,
+    pub(crate) burst: Option<(syn::Ident, syn::LitInt, u64)>,
+    pub(crate) name: Option<(syn::Ident, LitStr)>,
+    /// `Type::method`, which makes the budget of a limit without a name its own.
+    pub(crate) owner: String,
+}
+
+/// How many, or which constant.
+pub(crate) enum LimitSource {
+    Count(syn::LitInt, u64),
+    Constant(Path),
+    Missing,
+}
+
+/// What a limit is keyed by.
+pub(crate) enum KeySpec {
+    Ip,
+    Subject,
+    ApiKey,
+    Function(Path),
+}
+
+impl RateLimitSpec {
+    /// Parses the arguments of one `#[rate_limit(...)]`, reporting every mistake to
+    /// `cx`; what could be read is returned for `valid` to check (`None` when the
+    /// list itself does not parse).
+    pub(crate) fn parse(
+        tokens: TokenStream,
+        written: TokenStream,
+        owner: String,
+        cx: &mut Ctxt,
+    ) -> Option<Self> {
+        let items = match Punctuated::<RateLimitItem, Token![,]>::parse_terminated.parse2(tokens) {
+            Ok(items) => items,
+            Err(error) => {
+                cx.syn_error(error);
+                return None;
+            }
+        };
+        let mut spec = RateLimitSpec {
+            written,
+            source: LimitSource::Missing,
+            per: None,
+            key: None,
+            burst: None,
+            name: None,
+            owner,
+        };
+        for item in items {
+            if let Err(error) = spec.add(item) {
+                cx.syn_error(error);
+            }
+        }
+        Some(spec)
+    }
+
+    fn add(&mut self, item: RateLimitItem) -> syn::Result<()> {
+        let (ident, value) = match item {
+            RateLimitItem::Positional(expr) => {
+                if !matches!(self.source, LimitSource::Missing) {
+                    return Err(syn::Error::new_spanned(
+                        &expr,
+                        "give the count (or the constant) once, first",
+                    ));
+                }
+                self.source = match expr {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Int(count),
+                        ..
+                    }) => {
+                        let value = count.base10_parse::<u64>()?;
+                        LimitSource::Count(count, value)
+                    }
+                    Expr::Path(path) if path.qself.is_none() => LimitSource::Constant(path.path),
+                    other => {
+                        return Err(syn::Error::new_spanned(
+                            other,
+                            "expected a count, as in #[rate_limit(10, per = \"60s\")], or the \
+                             path of a `RateLimit` constant",
+                        ));
+                    }
+                };
+                return Ok(());
+            }
+            RateLimitItem::Option(ident, value) => (ident, value),
+        };
+        let given_twice =
+            || syn::Error::new_spanned(&ident, format!("`{ident}` is given twice; give it once"));
+        match ident.to_string().as_str() {
+            "per" => {
+                if self.per.is_some() {
+                    return Err(given_twice());
+                }
+                let lit = string(&value, "`per` takes a duration such as \"60s\"");
+                // A wrong period is reported once, here: the slot is filled anyway, so
+                // `valid` does not call it missing.
+                let placeholder = LitStr::new("", value.span());
+                let (lit, millis) = match lit {
+                    Ok(lit) => match duration_millis(&lit.value()) {
+                        Ok(millis) => (lit, millis),
+                        Err(why) => {
+                            self.per = Some((ident, placeholder, 0));
+                            return Err(syn::Error::new_spanned(&lit, why));
+                        }
+                    },
+                    Err(error) => {
+                        self.per = Some((ident, placeholder, 0));
+                        return Err(error);
+                    }
+                };
+                self.per = Some((ident, lit, millis));
+            }
+            "key" => {
+                let key = KeySpec::from_expr(&value)?;
+                if self.key.is_some() {
+                    return Err(given_twice());
+                }
+                self.key = Some((ident, key));
+            }
+            "burst" => {
+                let Expr::Lit(ExprLit {
+                    lit: Lit::Int(lit), ..
+                }) = value
+                else {
+                    return Err(syn::Error::new_spanned(
+                        value,
+                        "`burst` takes a whole number: how many requests may come at once",
+                    ));
+                };
+                let burst = lit.base10_parse::<u64>()?;
+                if self.burst.is_some() {
+                    return Err(given_twice());
+                }
+                self.burst = Some((ident, lit, burst));
+            }
+            "name" => {
+                let lit = string(&value, "`name` takes a string, such as name = \"search\"")?;
+                if self.name.is_some() {
+                    return Err(given_twice());
+                }
+                self.name = Some((ident, lit));
+            }
+            _ => {
+                return Err(syn::Error::new_spanned(
+                    &ident,
+                    format!(
+                        "unknown option `{ident}`; #[rate_limit] takes `per`, `key`, `burst` \
+                         and `name`, as in #[rate_limit(10, per = \"60s\", key = subject)]"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn string(value: &Expr, expected: &str) -> syn::Result<LitStr> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Ok(lit.clone()),
+        other => Err(syn::Error::new_spanned(other, expected)),
+    }
+}
+
+enum RateLimitItem {
+    Positional(Expr),
+    Option(syn::Ident, Expr),
+}
+
+impl Parse for RateLimitItem {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(syn::Ident) && input.peek2(Token![=]) {
+            let ident: syn::Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let value: Expr = input.parse()?;
+            return Ok(RateLimitItem::Option(ident, value));
+        }
+        Ok(RateLimitItem::Positional(input.parse()?))
+    }
+}
+
+impl KeySpec {
+    /// `ip`, `subject`, `api_key`, or the path of a function.
+    fn from_expr(expr: &Expr) -> syn::Result<Self> {
+        let Expr::Path(path) = expr else {
+            return Err(syn::Error::new_spanned(
+                expr,
+                "expected `ip`, `subject`, `api_key` or the path of a \
+                 `fn(&Request) -> Option<String>`",
+            ));
+        };
+        let path = &path.path;
+        Ok(match path.get_ident().map(ToString::to_string).as_deref() {
+            Some("ip") => KeySpec::Ip,
+            Some("subject") => KeySpec::Subject,
+            Some("api_key") => KeySpec::ApiKey,
+            _ => KeySpec::Function(path.clone()),
+        })
+    }
+}
+
+/// `60s`, `500ms`, `15m`, `1h`, `1d` as milliseconds (the runtime's
+/// `ratelimit::parse_duration` reads the same forms from configuration).
+pub(crate) fn duration_millis(text: &str) -> Result<u64, String> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let Ok(number) = number.parse::<u64>() else {
+        return Err(format!(
+            "`{text}` is not a duration; write a whole number and a unit: \"500ms\", \"60s\", \
+             \"15m\", \"1h\" or \"1d\""
+        ));
+    };
+    let factor = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => {
+            return Err(format!(
+                "`{unit}` is not a unit of duration; use ms, s, m, h or d, as in \"60s\""
+            ));
+        }
+    };
+    match number.checked_mul(factor) {
+        Some(0) => Err("the period must be longer than zero".to_owned()),
+        Some(millis) => Ok(millis),
+        None => Err(format!("`{text}` is too long a period")),
+    }
 }

@@ -1,7 +1,10 @@
 //! Everything that makes a `#[secure_api]` impl wrong, each reported at the tokens
 //! that cause it, all of them in one compile.
 
-use super::ast::Api;
+use super::{
+    ast::{Api, Operation},
+    attr::LimitSource,
+};
 use crate::{ctxt::Ctxt, scope_token};
 use syn::{FnArg, ImplItem, Pat};
 
@@ -49,15 +52,24 @@ pub(crate) fn check(api: &Api, cx: &mut Ctxt) {
                 format!("operation `{ident}` must be an `async fn` to be guarded"),
             );
         }
-        // Only #[requires_scopes] makes a method without #[oai] an `Operation`.
+        // Only our attributes make a method without #[oai] an `Operation` (a
+        // `Principal` parameter alone leaves a helper method alone).
+        let ours_on_helper = match (
+            operation.requirements.first(),
+            operation.rate_limits.first(),
+        ) {
+            (Some((attr, _)), _) => Some((attr, "#[requires_scopes]")),
+            (None, Some((attr, _))) => Some((attr, "#[rate_limit]")),
+            (None, None) => None,
+        };
         if !operation.has_oai
             && !no_operation
-            && let Some((attr, _)) = operation.requirements.first()
+            && let Some((attr, what)) = ours_on_helper
         {
             cx.error_spanned_by(
                 attr,
                 format!(
-                    "#[requires_scopes] only works on an API operation; \
+                    "{what} only works on an API operation; \
                      add #[oai(path = \"...\", method = \"...\")] to `{ident}`"
                 ),
             );
@@ -75,6 +87,7 @@ pub(crate) fn check(api: &Api, cx: &mut Ctxt) {
                 "only one parameter can receive the `Principal`",
             );
         }
+        check_rate_limits(operation, cx);
         let needs_token =
             !operation.requirements.is_empty() || !operation.principal_params.is_empty();
         if api.args.scopes.is_none() && !api.args.scopes_reported && needs_token {
@@ -153,6 +166,81 @@ pub(crate) fn check(api: &Api, cx: &mut Ctxt) {
                     alternatives.len()
                 ),
             );
+        }
+    }
+}
+
+/// The values of every `#[rate_limit]` of an operation.
+fn check_rate_limits(operation: &Operation, cx: &mut Ctxt) {
+    let mut names: Vec<String> = Vec::new();
+    for (_, spec) in &operation.rate_limits {
+        match &spec.source {
+            LimitSource::Missing => cx.error_spanned_by(
+                &spec.written,
+                "give a count and a period, as in #[rate_limit(10, per = \"60s\")], or a \
+                 `RateLimit` constant, as in #[rate_limit(SEARCH)]",
+            ),
+            LimitSource::Count(lit, 0) => cx.error_spanned_by(
+                lit,
+                "a limit admits at least one request per period; to refuse every request, \
+                 do not serve the operation",
+            ),
+            LimitSource::Count(lit, count) if *count > u64::from(u32::MAX) => {
+                cx.error_spanned_by(lit, "a count is at most 4294967295")
+            }
+            LimitSource::Count(..) if spec.per.is_none() => cx.error_spanned_by(
+                &spec.written,
+                "give the period with `per`, as in #[rate_limit(10, per = \"60s\")]",
+            ),
+            LimitSource::Count(..) => {}
+            LimitSource::Constant(path) => {
+                let path = quote::quote!(#path).to_string().replace(' ', "");
+                let options = [
+                    spec.per.as_ref().map(|(ident, ..)| ident),
+                    spec.key.as_ref().map(|(ident, _)| ident),
+                    spec.burst.as_ref().map(|(ident, ..)| ident),
+                    spec.name.as_ref().map(|(ident, _)| ident),
+                ];
+                for ident in options.into_iter().flatten() {
+                    cx.error_spanned_by(
+                        ident,
+                        format!(
+                            "`{ident}` belongs to the constant: `{path}` declares the whole \
+                             limit; change it there, or write this limit out here"
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some((_, lit, burst)) = &spec.burst {
+            if *burst == 0 {
+                cx.error_spanned_by(lit, "a burst admits at least one request");
+            } else if *burst > u64::from(u32::MAX) {
+                cx.error_spanned_by(lit, "a burst is at most 4294967295");
+            }
+        }
+        if let Some((_, lit)) = &spec.name {
+            let name = lit.value();
+            let valid = (1..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b));
+            if !valid {
+                cx.error_spanned_by(
+                    lit,
+                    "a limit's name is 1 to 64 letters, digits, `_`, `-`, `.` or `:` (it goes \
+                     in the `RateLimit` headers and in store keys)",
+                );
+            } else if names.contains(&name) {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "two limits of this operation are named \"{name}\": one name is one \
+                         budget, so give each limit its own name"
+                    ),
+                );
+            }
+            names.push(name);
         }
     }
 }

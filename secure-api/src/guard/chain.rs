@@ -4,7 +4,8 @@
 //! run before poem-openapi extracts a single parameter, the body included.
 
 use super::bearer::{VerifiedPrincipal, authenticator};
-use crate::scope::Requirement;
+use super::rate_limit::LimitRun;
+use crate::{ratelimit::RateLimit, scope::Requirement};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::marker::PhantomData;
 
@@ -27,6 +28,8 @@ pub trait OperationPolicy: Send + Sync + 'static {
     /// ([`ValidJson`](crate::validation::ValidJson)), so can answer 400, 413, 415 and
     /// 422; `#[secure_api]` sets it when an operation has a `ValidJson` parameter.
     const VALIDATED_BODY: bool = false;
+    /// The operation's rate limits; a request must be admitted by all of them.
+    const LIMITS: &'static [RateLimit] = &[];
 }
 
 /// Any valid bearer token, whatever its scopes: the policy of an operation that takes
@@ -79,17 +82,41 @@ impl<E: Endpoint, P: OperationPolicy> Endpoint for GuardChain<E, P> {
     type Output = Response;
 
     async fn call(&self, mut request: Request) -> poem::Result<Response> {
+        let mut limits = LimitRun::start(P::LIMITS, &request);
+        if let Some(limits) = &mut limits {
+            limits.before_authentication().await?;
+        }
+        let mut verified = None;
         if let Some(requirement) = P::BEARER {
-            let principal = authenticator(&request)?
-                .authenticate(&request, requirement)
-                .await?;
+            let authenticated = match authenticator(&request) {
+                Ok(authenticator) => authenticator.authenticate(&request, requirement).await,
+                Err(rejection) => Err(rejection),
+            };
+            let principal = match (authenticated, &mut limits) {
+                (Ok(principal), _) => principal,
+                (Err(rejection), None) => return Err(rejection.into()),
+                (Err(rejection), Some(limits)) => {
+                    return Err(limits.refused_by_guard(rejection.into()).await);
+                }
+            };
+            verified = Some(principal.clone());
             request
                 .extensions_mut()
                 .insert(VerifiedPrincipal::new(principal, requirement));
         }
-        self.inner
+        if let Some(limits) = &mut limits {
+            limits
+                .after_authentication(&request, verified.as_ref())
+                .await?;
+        }
+        let result = self
+            .inner
             .call(request)
             .await
-            .map(IntoResponse::into_response)
+            .map(IntoResponse::into_response);
+        match &limits {
+            Some(limits) => limits.finish(result),
+            None => result,
+        }
     }
 }

@@ -58,6 +58,7 @@
 
 mod bearer;
 mod chain;
+mod rate_limit;
 
 pub use crate::response::Guarded;
 pub(crate) use bearer::register_scheme;

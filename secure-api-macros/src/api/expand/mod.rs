@@ -16,6 +16,7 @@
 
 mod bearer;
 mod body;
+mod rate_limit;
 
 use super::ast::{Api, Operation};
 use proc_macro2::TokenStream;
@@ -109,6 +110,7 @@ fn expand_operation(
     if let Some(scopes) = scopes {
         parts.push(bearer::contribution(operation, &names, scopes));
     }
+    parts.push(rate_limit::contribution(operation, &names));
     parts.push(body::contribution(operation));
     let policy_items = parts.iter().flat_map(|part| &part.policy_items);
     let part_support = parts.iter().flat_map(|part| &part.support);

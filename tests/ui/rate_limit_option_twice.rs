@@ -1,0 +1,13 @@
+// The same option twice.
+use secure_api::prelude::*;
+
+struct Api;
+
+#[secure_api]
+impl Api {
+    #[oai(path = "/report", method = "post")]
+    #[rate_limit(10, per = "60s", per = "1h")]
+    async fn report(&self) {}
+}
+
+fn main() {}
