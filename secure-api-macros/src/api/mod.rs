@@ -61,10 +61,14 @@ fn plain_impl(mut item: syn::ItemImpl) -> TokenStream {
 /// Reports a method attribute of ours that no `#[secure_api]` consumed: it was
 /// written on an impl without `#[secure_api]`, or outside any impl.
 pub(crate) fn misplaced_method_attribute(name: &str, item: TokenStream) -> TokenStream {
+    // Only a bearer requirement needs the service's scopes on the impl.
+    let impl_attribute = match name {
+        "requires_scopes" => "#[secure_api(scopes = YourScopes)]",
+        _ => "#[secure_api]",
+    };
     let message = format!(
-        "#[{name}] only works on an operation inside an impl marked \
-         #[secure_api(scopes = YourScopes)]; put #[secure_api(...)] on the impl, \
-         in place of poem-openapi's #[OpenApi]"
+        "#[{name}] only works on an operation inside an impl marked {impl_attribute}; \
+         put it on the impl, in place of poem-openapi's #[OpenApi]"
     );
     // An attribute macro's call site is the attribute itself: the error points there.
     let error = syn::Error::new(proc_macro2::Span::call_site(), message).to_compile_error();
