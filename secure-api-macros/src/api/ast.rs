@@ -4,7 +4,8 @@
 use super::attr::{ApiArgs, ScopeExpr};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
-use syn::{Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Type, spanned::Spanned};
+use quote::ToTokens;
+use syn::{Attribute, FnArg, ImplItem, ImplItemFn, ItemImpl, Type};
 
 pub(crate) struct Api {
     pub(crate) args: ApiArgs,
@@ -61,7 +62,7 @@ impl Api {
                     syn::Meta::List(list) => list.tokens.clone(),
                     _ => TokenStream::new(),
                 };
-                match ScopeExpr::parse_requirement(tokens, attr.span()) {
+                match ScopeExpr::parse_requirement(tokens, attr.to_token_stream()) {
                     Ok(expr) => requirements.push((attr, expr)),
                     Err(error) => cx.syn_error(error),
                 }

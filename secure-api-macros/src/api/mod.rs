@@ -14,10 +14,11 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 pub(crate) fn expand_secure_api(args: TokenStream, item: TokenStream) -> TokenStream {
-    let args = match attr::ApiArgs::parse(args) {
-        Ok(args) => args,
-        Err(error) => return with_item(error.to_compile_error(), item),
-    };
+    let mut cx = crate::ctxt::Ctxt::default();
+    let args = attr::ApiArgs::parse(args, &mut cx);
+    if let Err(errors) = cx.check() {
+        return with_item(errors, item);
+    }
     let item_impl = match syn::parse2::<syn::ItemImpl>(item.clone()) {
         Ok(item_impl) => item_impl,
         Err(_) => {

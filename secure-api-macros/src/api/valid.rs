@@ -83,11 +83,11 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
         };
         for (span, len) in requirement.lists() {
             if len == 0 {
-                cx.syn_error(syn::Error::new(
+                cx.error_spanned_by(
                     span,
                     "list at least one scope, e.g. #[requires_scopes(\"users:write\")]; \
                      an operation that only needs a valid token takes a `Principal` parameter",
-                ));
+                );
             }
         }
         let alternatives = requirement.alternatives();
