@@ -337,3 +337,135 @@ async fn openapi_document_and_docs_page() {
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.unwrap().contains("swagger"));
 }
+
+/// The seed's headers and the OWASP additions, as the contract lists them.
+const SECURITY_HEADERS: [&str; 9] = [
+    "x-content-type-options",
+    "strict-transport-security",
+    "x-frame-options",
+    "referrer-policy",
+    "permissions-policy",
+    "cache-control",
+    "content-security-policy",
+    "cross-origin-resource-policy",
+    "cross-origin-opener-policy",
+];
+
+fn assert_security_headers(response: &reqwest::Response, what: &str) {
+    for name in SECURITY_HEADERS {
+        assert!(response.headers().get(name).is_some(), "{what}: no {name}");
+    }
+    let headers = response.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+    assert_eq!(headers["cache-control"], "no-store", "{what}");
+    assert_eq!(
+        headers["cross-origin-resource-policy"], "same-origin",
+        "{what}"
+    );
+    assert_eq!(
+        headers["cross-origin-opener-policy"], "same-origin",
+        "{what}"
+    );
+}
+
+#[tokio::test]
+async fn security_headers_on_every_answer() {
+    let service = Service::start().await;
+    let john = service.token("john", "secret").await;
+    let client = &service.client;
+    let cases = [
+        ("200", client.get(service.url("/api/data")), 200),
+        ("401", client.get(service.url("/users/me/")), 401),
+        (
+            "403",
+            client
+                .post(service.url("/users/"))
+                .bearer_auth(&john)
+                .json(&json!({})),
+            403,
+        ),
+        ("404", client.get(service.url("/nowhere")), 404),
+        ("405", client.delete(service.url("/api/data")), 405),
+    ];
+    for (what, request, status) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{what}");
+        assert_security_headers(&response, what);
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            "default-src 'none'; frame-ancestors 'none'",
+            "{what}"
+        );
+    }
+    // /docs loosens its own CSP, just enough for Swagger UI.
+    let docs = client.get(service.url("/docs")).send().await.unwrap();
+    assert_security_headers(&docs, "/docs");
+    let csp = docs.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'sha256-"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+}
+
+#[tokio::test]
+async fn hosts_outside_the_list_get_400() {
+    let service = Service::start().await;
+    let addr = service.base.trim_start_matches("http://");
+    for (host, status) in [
+        ("localhost:3000", 200),
+        ("127.0.0.1", 200),
+        ("api.example.com", 200),
+        ("eu.example.com", 200),
+        ("evil.com", 400),
+        ("example.com", 400),
+        ("api.example.com.evil.com", 400),
+    ] {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request =
+            format!("GET /api/data HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{host}: {answer}"
+        );
+        assert!(
+            answer
+                .to_ascii_lowercase()
+                .contains("x-frame-options: deny")
+        );
+    }
+}
+
+#[tokio::test]
+async fn cors_allows_the_frontend_only() {
+    let service = Service::start().await;
+    let preflight = |origin: &'static str| {
+        service
+            .client
+            .request(reqwest::Method::OPTIONS, service.url("/users/"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://frontend.example.com").await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://frontend.example.com"
+    );
+    let refused = preflight("https://evil.example.com").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .keys()
+            .all(|name| !name.as_str().starts_with("access-control-")),
+        "{:?}",
+        refused.headers()
+    );
+}

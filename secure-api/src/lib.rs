@@ -60,7 +60,11 @@
 
 #![deny(missing_docs)]
 
+mod app;
+pub mod cors;
 pub mod guard;
+pub mod headers;
+pub mod hosts;
 pub mod oauth2;
 pub mod password;
 mod principal;
@@ -74,6 +78,7 @@ pub mod users;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use app::App;
 pub use guard::{AuthRejection, Authenticator, Authorized, Guarded};
 pub use principal::Principal;
 pub use scope::{Requirement, ScopeInfo, ScopeName, Scopes};

@@ -297,3 +297,39 @@ pub fn sign_pem(
 pub fn hs_header() -> serde_json::Value {
     serde_json::json!({"alg": "HS256", "typ": "at+jwt", "kid": KID})
 }
+
+/// Serves any endpoint on a free loopback port; returns `http://127.0.0.1:<port>`.
+pub async fn serve_endpoint<E>(app: E) -> String
+where
+    E: secure_api::poem::IntoEndpoint + Send + 'static,
+    E::Endpoint: 'static,
+{
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .expect("bind a loopback port");
+    let addr = acceptor.local_addr()[0]
+        .as_socket_addr()
+        .copied()
+        .expect("a TCP address");
+    tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
+    format!("http://{addr}")
+}
+
+/// Sends `request` (a whole HTTP/1.1 request, as written) over a fresh connection to
+/// `base` and returns the raw answer: for requests a client library will not send.
+pub async fn raw_http(base: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write the request");
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .await
+        .expect("read the answer");
+    String::from_utf8_lossy(&answer).into_owned()
+}

@@ -8,7 +8,10 @@ mod store;
 use api::{PublicApi, UsersApi};
 use config::Config;
 use secure_api::{
-    Authenticator,
+    App, Authenticator,
+    cors::CorsPolicy,
+    headers::SecurityHeaders,
+    hosts::TrustedHosts,
     oauth2::PasswordGrant,
     password::PasswordHasher,
     poem::{
@@ -26,6 +29,11 @@ use store::{Profile, Users};
 /// Tokens of every replica must agree on these, so they are constants, not per process.
 const ISSUER: &str = "secure-api-flagship";
 const AUDIENCE: &str = "secure-api-flagship";
+
+/// The hosts the service answers to (`../shared/CONTRACT.md`).
+const ALLOWED_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "api.example.com", "*.example.com"];
+/// The one origin whose pages may call the service.
+const FRONTEND_ORIGIN: &str = "https://frontend.example.com";
 
 /// A started service.
 pub struct Running {
@@ -72,13 +80,17 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
     );
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
-    let app = Route::new()
+    let routes = Route::new()
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", api)
         // poem-openapi routes `/users/me/` as `/users/me`; the seed's paths keep
         // their trailing slash, so both spellings reach the operation.
-        .with(NormalizePath::new(TrailingSlash::Trim))
+        .with(NormalizePath::new(TrailingSlash::Trim));
+    let app = App::new(routes)
+        .trusted_hosts(TrustedHosts::new(ALLOWED_HOSTS)?)
+        .cors(CorsPolicy::new([FRONTEND_ORIGIN])?)
+        .security_headers(SecurityHeaders::builder().swagger_ui("/docs").build()?)
         .data(auth);
 
     let acceptor = TcpListener::bind(config.addr).into_acceptor().await?;

@@ -8,7 +8,8 @@
 //! caller gets its 401/403 (never a 422 for a bad body) and costs no body parsing.
 //! The order is fixed:
 //!
-//! 1. host (trusted hosts),
+//! 1. host (trusted hosts: [`App`](crate::App) checks it once for every request,
+//!    routed or not, before anything else),
 //! 2. limits keyed by client IP,
 //! 3. authentication (the bearer token, its subject still known and enabled),
 //! 4. scopes,
