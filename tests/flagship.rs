@@ -469,3 +469,81 @@ async fn cors_allows_the_frontend_only() {
         refused.headers()
     );
 }
+
+#[tokio::test]
+async fn api_resource_takes_a_key_from_the_header_the_query_or_the_cookie() {
+    let service = Service::start().await;
+    let client = &service.client;
+    let cases = [
+        (
+            client
+                .get(service.url("/api/resource"))
+                .header("X-API-Key", "valid_api_key_1"),
+            "service1",
+            "read",
+        ),
+        (
+            client.get(service.url("/api/resource?api-key=valid_api_key_2")),
+            "service2",
+            "read:write",
+        ),
+        (
+            client
+                .get(service.url("/api/resource"))
+                .header("cookie", "api-key=valid_api_key_1"),
+            "service1",
+            "read",
+        ),
+    ];
+    for (request, owner, scope) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{owner}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body,
+            json!({"resource": "secure data", "owner": owner, "scope": scope})
+        );
+    }
+
+    let missing = client
+        .get(service.url("/api/resource"))
+        .send()
+        .await
+        .unwrap();
+    let wrong = client
+        .get(service.url("/api/resource"))
+        .header("X-API-Key", "invalid_api_key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_security_headers(&missing, "missing key");
+    assert_eq!(
+        missing.headers()["www-authenticate"],
+        wrong.headers()["www-authenticate"]
+    );
+    assert_eq!(missing.text().await.unwrap(), wrong.text().await.unwrap());
+
+    let doc: Value = client
+        .get(service.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schemes = &doc["components"]["securitySchemes"];
+    for (name, location) in [
+        ("ApiKeyHeader", "header"),
+        ("ApiKeyQuery", "query"),
+        ("ApiKeyCookie", "cookie"),
+    ] {
+        assert_eq!(schemes[name]["type"], "apiKey");
+        assert_eq!(schemes[name]["in"], location);
+    }
+    assert_eq!(
+        doc["paths"]["/api/resource"]["get"]["security"],
+        json!([{"ApiKeyHeader": []}, {"ApiKeyQuery": []}, {"ApiKeyCookie": []}])
+    );
+}

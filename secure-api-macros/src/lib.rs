@@ -35,6 +35,17 @@ pub fn requires_scopes(_args: TokenStream, item: TokenStream) -> TokenStream {
     api::misplaced_method_attribute("requires_scopes", item.into()).into()
 }
 
+/// Requires an API key on one operation of a `#[secure_api]` impl:
+/// `#[requires_api_key]` (any known key) or `#[requires_api_key(scope = "read")]`
+/// (a key with that scope). Where keys are read is the impl's
+/// `#[secure_api(api_keys = YourScheme)]`, the standard locations by default.
+///
+/// On its own (outside `#[secure_api]`) it is a compile error that says where it belongs.
+#[proc_macro_attribute]
+pub fn requires_api_key(_args: TokenStream, item: TokenStream) -> TokenStream {
+    api::misplaced_method_attribute("requires_api_key", item.into()).into()
+}
+
 /// Declares a service's OAuth2 scopes, with descriptions, once.
 ///
 /// ```text

@@ -60,6 +60,7 @@
 
 #![deny(missing_docs)]
 
+pub mod apikey;
 mod app;
 pub mod cors;
 pub mod guard;
@@ -78,11 +79,12 @@ pub mod users;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use apikey::ApiKeyIdentity;
 pub use app::App;
 pub use guard::{AuthRejection, Authenticator, Authorized, Guarded};
 pub use principal::Principal;
 pub use scope::{Requirement, ScopeInfo, ScopeName, Scopes};
-pub use secure_api_macros::{Scopes, requires_scopes, secure_api};
+pub use secure_api_macros::{Scopes, requires_api_key, requires_scopes, secure_api};
 
 /// The poem version this crate is built on, so a service needs no separate dependency.
 pub use poem;
@@ -91,5 +93,7 @@ pub use poem_openapi;
 
 /// What a service module usually needs: `use secure_api::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Principal, Scopes, requires_scopes, secure_api};
+    pub use crate::{
+        ApiKeyIdentity, Principal, Scopes, requires_api_key, requires_scopes, secure_api,
+    };
 }

@@ -91,6 +91,7 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
         if requires_scopes::<P>() {
             add(403, "The bearer token lacks a required scope");
         }
+        crate::guard::documented_api_key_refusals::<P>(&mut meta);
         meta
     }
 
@@ -102,7 +103,10 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
     fn from_parse_request_error(error: poem::Error) -> Self {
         // poem-openapi routes every extraction error here when `R` has a bad-request
         // handler; a guard's refusal keeps its own answer.
-        if error.is::<AuthRejection>() || !R::BAD_REQUEST_HANDLER {
+        if error.is::<AuthRejection>()
+            || error.is::<crate::guard::ApiKeyRejection>()
+            || !R::BAD_REQUEST_HANDLER
+        {
             return Guarded {
                 outcome: Outcome::Refused(error),
                 _policy: PhantomData,

@@ -181,6 +181,16 @@ fn password_rule_broken(password: &str) -> Option<&'static str> {
     None
 }
 
+/// What an API key may read.
+#[derive(Object)]
+pub struct Resource {
+    pub resource: String,
+    /// Who holds the key.
+    pub owner: String,
+    /// The key's scopes, space-separated.
+    pub scope: String,
+}
+
 pub struct PublicApi;
 
 #[secure_api]
@@ -190,6 +200,17 @@ impl PublicApi {
     async fn data(&self) -> Json<Message> {
         Json(Message {
             message: "This is public data".to_owned(),
+        })
+    }
+
+    /// A resource for services holding an API key
+    #[oai(path = "/api/resource", method = "get")]
+    #[requires_api_key]
+    async fn resource(&self, key: ApiKeyIdentity) -> Json<Resource> {
+        Json(Resource {
+            resource: "secure data".to_owned(),
+            owner: key.owner().to_owned(),
+            scope: key.scopes().collect::<Vec<_>>().join(" "),
         })
     }
 

@@ -9,6 +9,7 @@ use api::{PublicApi, UsersApi};
 use config::Config;
 use secure_api::{
     App, Authenticator,
+    apikey::{ApiKeyHasher, ApiKeyRecord, ApiKeys, InMemoryApiKeyStore},
     cors::CorsPolicy,
     headers::SecurityHeaders,
     hosts::TrustedHosts,
@@ -34,6 +35,12 @@ const AUDIENCE: &str = "secure-api-flagship";
 const ALLOWED_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "api.example.com", "*.example.com"];
 /// The one origin whose pages may call the service.
 const FRONTEND_ORIGIN: &str = "https://frontend.example.com";
+
+/// The seed's API keys: (key, owner, scope). Only their digests are kept.
+const DEMO_API_KEYS: [(&str, &str, &str); 2] = [
+    ("valid_api_key_1", "service1", "read"),
+    ("valid_api_key_2", "service2", "read:write"),
+];
 
 /// A started service.
 pub struct Running {
@@ -68,6 +75,19 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
         tracing::info!("SECURE_API_DEMO=1: demo users john/secret and alice/password are seeded");
     }
     let auth = Authenticator::new(tokens, users.clone());
+    // Keys are stored as HMAC-SHA256 digests under a secret made at start: the
+    // in-memory store dies with the process too, so nothing outlives it.
+    let key_hasher = ApiKeyHasher::random()?;
+    let key_store = InMemoryApiKeyStore::new();
+    if config.demo {
+        for (key, owner, scope) in DEMO_API_KEYS {
+            key_store.insert(ApiKeyRecord::new(key_hasher.digest(key), owner, [scope]));
+        }
+        tracing::info!(
+            "SECURE_API_DEMO=1: demo API keys valid_api_key_1 and valid_api_key_2 are seeded"
+        );
+    }
+    let api_keys = ApiKeys::new(key_hasher, key_store);
 
     let api = OpenApiService::new(
         (
@@ -91,7 +111,8 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
         .trusted_hosts(TrustedHosts::new(ALLOWED_HOSTS)?)
         .cors(CorsPolicy::new([FRONTEND_ORIGIN])?)
         .security_headers(SecurityHeaders::builder().swagger_ui("/docs").build()?)
-        .data(auth);
+        .data(auth)
+        .data(api_keys);
 
     let acceptor = TcpListener::bind(config.addr).into_acceptor().await?;
     let addr = acceptor.local_addr()[0]

@@ -1,6 +1,7 @@
 //! A typed view of the impl given to `#[secure_api]`: which operations are guarded,
 //! by what, and which parameter receives the principal.
 
+use super::api_key::ApiKeyUse;
 use super::attr::{ApiArgs, ScopeExpr};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
@@ -23,6 +24,8 @@ pub(crate) struct Operation {
     /// Indices (into `sig.inputs`) of parameters whose type is `Principal`.
     pub(crate) principal_params: Vec<usize>,
     pub(crate) has_oai: bool,
+    /// `#[requires_api_key]` and `ApiKeyIdentity` parameters.
+    pub(crate) api_key: ApiKeyUse,
 }
 
 impl Operation {
@@ -51,6 +54,7 @@ impl Api {
             let ImplItem::Fn(method) = impl_item else {
                 continue;
             };
+            let api_key = ApiKeyUse::take(method, &mut cx);
             let mut requirements = Vec::new();
             let mut kept = Vec::new();
             for attr in std::mem::take(&mut method.attrs) {
@@ -78,7 +82,7 @@ impl Api {
                     _ => None,
                 })
                 .collect::<Vec<_>>();
-            if requirements.is_empty() && principal_params.is_empty() {
+            if requirements.is_empty() && principal_params.is_empty() && !api_key.is_used() {
                 continue;
             }
             let has_oai = method.attrs.iter().any(|attr| attr.path().is_ident("oai"));
@@ -87,6 +91,7 @@ impl Api {
                 requirements,
                 principal_params,
                 has_oai,
+                api_key,
             });
         }
         cx.check()?;

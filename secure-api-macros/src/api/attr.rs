@@ -17,6 +17,8 @@ pub(crate) struct ApiArgs {
     pub(crate) scopes_reported: bool,
     /// Arguments for poem-openapi's `#[OpenApi(...)]`, passed through untouched.
     pub(crate) passthrough: Vec<Meta>,
+    /// Arguments of one feature each (`api_keys = ...`).
+    pub(crate) features: super::feature_args::FeatureArgs,
 }
 
 impl ApiArgs {
@@ -25,6 +27,7 @@ impl ApiArgs {
             scopes: None,
             scopes_reported: false,
             passthrough: Vec::new(),
+            features: Default::default(),
         };
         let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
             Ok(metas) => metas,
@@ -35,6 +38,9 @@ impl ApiArgs {
             }
         };
         for meta in metas {
+            if parsed.features.take(&meta, cx) {
+                continue;
+            }
             if !meta.path().is_ident("scopes") {
                 parsed.passthrough.push(meta);
                 continue;

@@ -5,9 +5,11 @@
 //! expands, so the guard (a parameter that runs first) and the documented 401/403
 //! (a return-type wrapper) can only be added by a macro that runs before it: this one.
 
+mod api_key;
 mod ast;
 mod attr;
 mod expand;
+mod feature_args;
 mod valid;
 
 use proc_macro2::TokenStream;
@@ -17,7 +19,7 @@ pub(crate) fn expand_secure_api(args: TokenStream, item: TokenStream) -> TokenSt
     let mut cx = crate::ctxt::Ctxt::default();
     let args = attr::ApiArgs::parse(args, &mut cx);
     if let Err(errors) = cx.check() {
-        return with_item(errors, item);
+        return errors;
     }
     let item_impl = match syn::parse2::<syn::ItemImpl>(item.clone()) {
         Ok(item_impl) => item_impl,
@@ -43,9 +45,13 @@ pub(crate) fn expand_secure_api(args: TokenStream, item: TokenStream) -> TokenSt
 /// Reports a method attribute of ours that no `#[secure_api]` consumed: it was
 /// written on an impl without `#[secure_api]`, or outside any impl.
 pub(crate) fn misplaced_method_attribute(name: &str, item: TokenStream) -> TokenStream {
+    let marker = match name {
+        "requires_scopes" => "#[secure_api(scopes = YourScopes)]",
+        _ => "#[secure_api]",
+    };
     let message = format!(
         "#[{name}] only works on an operation inside an impl marked \
-         #[secure_api(scopes = YourScopes)]; put #[secure_api(...)] on the impl, \
+         {marker}; put #[secure_api(...)] on the impl, \
          in place of poem-openapi's #[OpenApi]"
     );
     // An attribute macro's call site is the attribute itself: the error points there.

@@ -35,6 +35,9 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
         if !operation.has_oai {
             let what = match operation.requirements.first() {
                 Some((attr, _)) => (quote::quote!(#attr), "#[requires_scopes]"),
+                None if operation.principal_params.is_empty() => {
+                    (operation.api_key.written(method), "#[requires_api_key]")
+                }
                 None => (quote::quote!(#ident), "a `Principal` parameter"),
             };
             cx.error_spanned_by(
@@ -59,7 +62,18 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
                 "only one parameter can receive the `Principal`",
             );
         }
-        if api.args.scopes.is_none() {
+        operation.api_key.check(method, &mut cx);
+        let needs_bearer =
+            operation.requirement().is_some() || !operation.principal_params.is_empty();
+        if needs_bearer && operation.api_key.is_used() {
+            cx.error_spanned_by(
+                operation.api_key.written(method),
+                "an operation takes a bearer token or an API key, not both: remove \
+                 #[requires_scopes] and the `Principal` parameter, or #[requires_api_key] \
+                 and the `ApiKeyIdentity` parameter",
+            );
+        }
+        if needs_bearer && api.args.scopes.is_none() {
             let target = match operation.requirements.first() {
                 Some((attr, _)) => quote::quote!(#attr),
                 None => {

@@ -3,8 +3,9 @@
 //! [`GuardChain`] (through poem-openapi's per-operation `transform`), so the checks
 //! run before poem-openapi extracts a single parameter, the body included.
 
+use super::api_key::{VerifiedApiKey, api_keys};
 use super::bearer::{VerifiedPrincipal, authenticator};
-use crate::scope::Requirement;
+use crate::{apikey::ApiKeyRequirement, scope::Requirement};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::marker::PhantomData;
 
@@ -23,6 +24,8 @@ use std::marker::PhantomData;
 pub trait OperationPolicy: Send + Sync + 'static {
     /// What the bearer token must grant; `None` when the operation needs no token.
     const BEARER: Option<Requirement> = None;
+    /// What the API key must be; `None` when the operation needs no key.
+    const API_KEY: Option<ApiKeyRequirement> = None;
 }
 
 /// Any valid bearer token, whatever its scopes: the policy of an operation that takes
@@ -82,6 +85,14 @@ impl<E: Endpoint, P: OperationPolicy> Endpoint for GuardChain<E, P> {
             request
                 .extensions_mut()
                 .insert(VerifiedPrincipal::new(principal, requirement));
+        }
+        if let Some(requirement) = P::API_KEY {
+            let identity = api_keys(&request)?
+                .authenticate(&request, requirement)
+                .await?;
+            request
+                .extensions_mut()
+                .insert(VerifiedApiKey::new(identity, requirement));
         }
         self.inner
             .call(request)

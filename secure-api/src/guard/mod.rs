@@ -11,7 +11,8 @@
 //! 1. host (trusted hosts: [`App`](crate::App) checks it once for every request,
 //!    routed or not, before anything else),
 //! 2. limits keyed by client IP,
-//! 3. authentication (the bearer token, its subject still known and enabled),
+//! 3. authentication (the bearer token, its subject still known and enabled; the API
+//!    key, known to the store),
 //! 4. scopes,
 //! 5. limits keyed by the principal,
 //! 6. the body, then the handler; security headers on the way out.
@@ -57,10 +58,13 @@
 //! Outside poem-openapi, [`Authenticator::authenticate`] does the same for any poem
 //! handler.
 
+mod api_key;
 mod bearer;
 mod chain;
 
 pub use crate::response::Guarded;
+pub(crate) use api_key::documented_refusals as documented_api_key_refusals;
+pub use api_key::{ApiKeyAuthorized, ApiKeyRejection};
 pub(crate) use bearer::register_scheme;
 pub use bearer::{AuthRejection, Authenticator, Authorized};
 pub(crate) use chain::requires_scopes;

@@ -14,9 +14,11 @@
 //! Everything sits in an anonymous `const _: () = { ... };` that imports
 //! `poem_openapi` from `secure_api`, so the user's crate needs no other dependency.
 
+mod api_key;
 mod bearer;
 
 use super::ast::{Api, Operation};
+use super::feature_args::FeatureArgs;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{FnArg, ImplItem, ImplItemFn, Pat, PatIdent, ReturnType, Visibility};
@@ -42,13 +44,14 @@ pub(crate) struct OperationNames {
 
 pub(crate) fn expand(mut api: Api) -> TokenStream {
     let scopes = api.args.scopes.clone();
+    let features = &api.args.features;
     let passthrough = &api.args.passthrough;
     let mut support = Vec::new();
     let mut inner_methods = Vec::new();
 
     for operation in &api.operations {
         let method = operation.method(&api.item).clone();
-        let generated = expand_operation(operation, method, scopes.as_ref());
+        let generated = expand_operation(operation, method, scopes.as_ref(), features);
         support.push(generated.support);
         inner_methods.push(generated.inner);
         api.item.items[operation.index] = ImplItem::Fn(generated.outer);
@@ -84,6 +87,7 @@ fn expand_operation(
     operation: &Operation,
     method: ImplItemFn,
     scopes: Option<&syn::Path>,
+    features: &FeatureArgs,
 ) -> GeneratedOperation {
     let ident = method.sig.ident.clone();
     let inner_ident = format_ident!("__secure_api_{}", ident);
@@ -99,6 +103,11 @@ fn expand_operation(
     if let Some(scopes) = scopes {
         parts.push(bearer::contribution(operation, &names, scopes));
     }
+    parts.push(api_key::contribution(
+        operation,
+        &names,
+        &features.api_key_scheme(),
+    ));
     let policy_items = parts.iter().flat_map(|part| &part.policy_items);
     let part_support = parts.iter().flat_map(|part| &part.support);
 
