@@ -547,3 +547,49 @@ async fn api_resource_takes_a_key_from_the_header_the_query_or_the_cookie() {
         json!([{"ApiKeyHeader": []}, {"ApiKeyQuery": []}, {"ApiKeyCookie": []}])
     );
 }
+
+#[tokio::test]
+async fn versioned_users_with_v1_deprecated() {
+    let service = Service::start().await;
+    let v1 = service
+        .client
+        .get(service.url("/api/v1/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.status(), StatusCode::OK);
+    assert!(
+        v1.headers()["deprecation"]
+            .to_str()
+            .unwrap()
+            .starts_with('@')
+    );
+    assert!(v1.headers().get("sunset").is_some());
+    assert_eq!(
+        v1.headers()["link"],
+        "</api/v2/users>; rel=\"successor-version\""
+    );
+    assert_security_headers(&v1, "v1");
+    let v2 = service
+        .client
+        .get(service.url("/api/v2/users"))
+        .send()
+        .await
+        .unwrap();
+    assert!(v2.headers().get("deprecation").is_none());
+
+    let doc: Value = service
+        .client
+        .get(service.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let v1 = &doc["paths"]["/api/v1/users"]["get"];
+    let v2 = &doc["paths"]["/api/v2/users"]["get"];
+    assert_eq!(v1["deprecated"], true);
+    assert_eq!(v1["tags"], json!(["v1"]));
+    assert_eq!(v2["tags"], json!(["v2"]));
+}

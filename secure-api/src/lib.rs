@@ -74,6 +74,7 @@ mod response;
 pub mod scope;
 pub mod token;
 pub mod users;
+pub mod version;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -84,7 +85,7 @@ pub use app::App;
 pub use guard::{AuthRejection, Authenticator, Authorized, Guarded};
 pub use principal::Principal;
 pub use scope::{Requirement, ScopeInfo, ScopeName, Scopes};
-pub use secure_api_macros::{Scopes, requires_api_key, requires_scopes, secure_api};
+pub use secure_api_macros::{Scopes, api_version, requires_api_key, requires_scopes, secure_api};
 
 /// The poem version this crate is built on, so a service needs no separate dependency.
 pub use poem;
@@ -94,6 +95,7 @@ pub use poem_openapi;
 /// What a service module usually needs: `use secure_api::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ApiKeyIdentity, Principal, Scopes, requires_api_key, requires_scopes, secure_api,
+        ApiKeyIdentity, Principal, Scopes, api_version, requires_api_key, requires_scopes,
+        secure_api,
     };
 }

@@ -92,6 +92,7 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
             add(403, "The bearer token lacks a required scope");
         }
         crate::guard::documented_api_key_refusals::<P>(&mut meta);
+        crate::version::document::<P>(&mut meta);
         meta
     }
 

@@ -193,7 +193,7 @@ pub struct Resource {
 
 pub struct PublicApi;
 
-#[secure_api]
+#[secure_api(version(1, deprecated = "2026-06-01", sunset = "2027-06-30T23:59:59Z"))]
 impl PublicApi {
     /// Public data, no guard
     #[oai(path = "/api/data", method = "get")]
@@ -214,14 +214,16 @@ impl PublicApi {
         })
     }
 
-    /// Users, API version 1
-    #[oai(path = "/api/v1/users", method = "get")]
+    /// Users, API version 1 (deprecated: v2 has ids and roles)
+    #[oai(path = "/users", method = "get")]
+    #[api_version(1)]
     async fn users_v1(&self) -> Json<serde_json::Value> {
         Json(serde_json::json!({"version": "1", "users": ["user1", "user2"]}))
     }
 
     /// Users, API version 2
-    #[oai(path = "/api/v2/users", method = "get")]
+    #[oai(path = "/users", method = "get")]
+    #[api_version(2)]
     async fn users_v2(&self) -> Json<serde_json::Value> {
         Json(serde_json::json!({"version": "2", "users": [
             {"id": 1, "name": "user1", "role": "admin"},

@@ -3,6 +3,7 @@
 
 use super::api_key::ApiKeyUse;
 use super::attr::{ApiArgs, ScopeExpr};
+use super::version::{VersionUse, expand_versions};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -26,6 +27,8 @@ pub(crate) struct Operation {
     pub(crate) has_oai: bool,
     /// `#[requires_api_key]` and `ApiKeyIdentity` parameters.
     pub(crate) api_key: ApiKeyUse,
+    /// The API version it is served under (`#[api_version]`).
+    pub(crate) version: Option<VersionUse>,
 }
 
 impl Operation {
@@ -49,6 +52,12 @@ impl Api {
             .iter()
             .find(|attr| last_segment_is(attr, "OpenApi"))
             .cloned();
+        let mut versions = expand_versions(
+            &mut item,
+            args.features.version_prefix.as_ref(),
+            &args.features.versions,
+            &mut cx,
+        );
         let mut operations = Vec::new();
         for (index, impl_item) in item.items.iter_mut().enumerate() {
             let ImplItem::Fn(method) = impl_item else {
@@ -82,7 +91,12 @@ impl Api {
                     _ => None,
                 })
                 .collect::<Vec<_>>();
-            if requirements.is_empty() && principal_params.is_empty() && !api_key.is_used() {
+            let version = versions.remove(&index);
+            if requirements.is_empty()
+                && principal_params.is_empty()
+                && !api_key.is_used()
+                && version.is_none()
+            {
                 continue;
             }
             let has_oai = method.attrs.iter().any(|attr| attr.path().is_ident("oai"));
@@ -92,6 +106,7 @@ impl Api {
                 principal_params,
                 has_oai,
                 api_key,
+                version,
             });
         }
         cx.check()?;

@@ -11,6 +11,7 @@ mod attr;
 mod expand;
 mod feature_args;
 mod valid;
+mod version;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -18,9 +19,9 @@ use quote::quote;
 pub(crate) fn expand_secure_api(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut cx = crate::ctxt::Ctxt::default();
     let args = attr::ApiArgs::parse(args, &mut cx);
-    if let Err(errors) = cx.check() {
-        return errors;
-    }
+    // Mistakes in the arguments are reported with those in the operations, in one
+    // compile; the impl is not expanded.
+    let args_errors = cx.check().err();
     let item_impl = match syn::parse2::<syn::ItemImpl>(item.clone()) {
         Ok(item_impl) => item_impl,
         Err(_) => {
@@ -34,10 +35,11 @@ pub(crate) fn expand_secure_api(args: TokenStream, item: TokenStream) -> TokenSt
     };
     let api = match ast::Api::from_impl(args, item_impl) {
         Ok(api) => api,
-        Err(errors) => return errors,
+        Err(errors) => return quote!(#args_errors #errors),
     };
-    if let Err(errors) = valid::check(&api) {
-        return errors;
+    let valid_errors = valid::check(&api).err();
+    if args_errors.is_some() || valid_errors.is_some() {
+        return quote!(#args_errors #valid_errors);
     }
     expand::expand(api)
 }

@@ -5,7 +5,7 @@
 
 use super::api_key::{VerifiedApiKey, api_keys};
 use super::bearer::{VerifiedPrincipal, authenticator};
-use crate::{apikey::ApiKeyRequirement, scope::Requirement};
+use crate::{apikey::ApiKeyRequirement, scope::Requirement, version::VersionPolicy};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::marker::PhantomData;
 
@@ -26,6 +26,8 @@ pub trait OperationPolicy: Send + Sync + 'static {
     const BEARER: Option<Requirement> = None;
     /// What the API key must be; `None` when the operation needs no key.
     const API_KEY: Option<ApiKeyRequirement> = None;
+    /// The operation's API version and its lifecycle; `None` when it is unversioned.
+    const VERSION: Option<VersionPolicy> = None;
 }
 
 /// Any valid bearer token, whatever its scopes: the policy of an operation that takes
@@ -77,7 +79,27 @@ impl<E, P> GuardChain<E, P> {
 impl<E: Endpoint, P: OperationPolicy> Endpoint for GuardChain<E, P> {
     type Output = Response;
 
-    async fn call(&self, mut request: Request) -> poem::Result<Response> {
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        let Some(version) = P::VERSION else {
+            return self.checks_then_operation(request).await;
+        };
+        // A retired version answers 410 before any other check; every answer of a
+        // deprecated one, refusals included, carries its lifecycle headers.
+        let path = request.original_uri().path().to_owned();
+        if version.is_gone(std::time::SystemTime::now()) {
+            return Ok(version.gone(&path));
+        }
+        let mut response = self
+            .checks_then_operation(request)
+            .await
+            .unwrap_or_else(|error| error.into_response());
+        version.decorate(&path, &mut response);
+        Ok(response)
+    }
+}
+
+impl<E: Endpoint, P: OperationPolicy> GuardChain<E, P> {
+    async fn checks_then_operation(&self, mut request: Request) -> poem::Result<Response> {
         if let Some(requirement) = P::BEARER {
             let principal = authenticator(&request)?
                 .authenticate(&request, requirement)

@@ -16,6 +16,7 @@
 
 mod api_key;
 mod bearer;
+mod version;
 
 use super::ast::{Api, Operation};
 use super::feature_args::FeatureArgs;
@@ -108,6 +109,7 @@ fn expand_operation(
         &names,
         &features.api_key_scheme(),
     ));
+    parts.push(version::contribution(operation, &names));
     let policy_items = parts.iter().flat_map(|part| &part.policy_items);
     let part_support = parts.iter().flat_map(|part| &part.support);
 
