@@ -593,3 +593,85 @@ async fn versioned_users_with_v1_deprecated() {
     assert_eq!(v1["tags"], json!(["v1"]));
     assert_eq!(v2["tags"], json!(["v2"]));
 }
+
+#[tokio::test]
+async fn service_endpoint_over_mutual_tls_only() {
+    use secure_api_tests::tls::{Ca, tls_get, write_temp};
+    let ca = Ca::new("flagship clients CA");
+    let server = ca.server();
+    let cert = write_temp("server.crt", &server.cert);
+    let key = write_temp("server.key", &server.key);
+    let client_ca = write_temp("clients-ca.crt", &ca.cert_pem());
+    let vars = [
+        ("SECURE_API_ADDR", "127.0.0.1:0".to_owned()),
+        ("SECURE_API_MTLS_ADDR", "127.0.0.1:0".to_owned()),
+        ("SECURE_API_TLS_CERT", cert.display().to_string()),
+        ("SECURE_API_TLS_KEY", key.display().to_string()),
+        ("SECURE_API_TLS_CLIENT_CA", client_ca.display().to_string()),
+    ];
+    let config = Config::from_lookup(|name| {
+        vars.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let running = flagship::start(config).await.unwrap();
+    let (mtls, _) = running.mtls.as_ref().expect("the mTLS listener started");
+
+    let client = ca.valid_client("service1");
+    let answer = tls_get(
+        *mtls,
+        &ca.cert_pem(),
+        Some(&client),
+        "/service-endpoint",
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer.body).unwrap(),
+        json!({"message": "Authenticated via mTLS", "client": "service1"})
+    );
+    assert_eq!(answer.headers["x-content-type-options"], "nosniff");
+
+    let refused = tls_get(*mtls, &ca.cert_pem(), None, "/service-endpoint", &[]).await;
+    assert!(refused.is_err(), "{refused:?}");
+    let other = Ca::new("other CA").valid_client("service1");
+    let refused = tls_get(
+        *mtls,
+        &ca.cert_pem(),
+        Some(&other),
+        "/service-endpoint",
+        &[],
+    )
+    .await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    // The same service on the plain listener refuses it.
+    let plain = reqwest::get(format!("http://{}/service-endpoint", running.addr))
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), StatusCode::FORBIDDEN);
+    assert_security_headers(&plain, "plain /service-endpoint");
+
+    // A bad file stops the start, naming it.
+    let broken = [
+        ("SECURE_API_ADDR", "127.0.0.1:0".to_owned()),
+        ("SECURE_API_TLS_CERT", key.display().to_string()),
+        ("SECURE_API_TLS_KEY", key.display().to_string()),
+        ("SECURE_API_TLS_CLIENT_CA", client_ca.display().to_string()),
+    ];
+    let config = Config::from_lookup(|name| {
+        broken
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let error = flagship::start(config).await.err().unwrap().to_string();
+    assert!(
+        error.contains(&key.display().to_string()) && error.contains("holds no certificate"),
+        "{error}"
+    );
+}

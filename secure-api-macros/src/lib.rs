@@ -46,6 +46,16 @@ pub fn requires_api_key(_args: TokenStream, item: TokenStream) -> TokenStream {
     api::misplaced_method_attribute("requires_api_key", item.into()).into()
 }
 
+/// Serves one operation of a `#[secure_api]` impl only over mutual TLS
+/// (`secure_api::mtls::MtlsListener`): elsewhere it answers 403. A `ClientCert`
+/// parameter does the same and hands the handler the verified certificate.
+///
+/// On its own (outside `#[secure_api]`) it is a compile error that says where it belongs.
+#[proc_macro_attribute]
+pub fn requires_client_cert(_args: TokenStream, item: TokenStream) -> TokenStream {
+    api::misplaced_method_attribute("requires_client_cert", item.into()).into()
+}
+
 /// Serves one operation of a `#[secure_api]` impl under an API version:
 /// `#[api_version(2)]` puts it under `/api/v2/...`, `#[api_version(1, 2)]` under both.
 /// The impl declares each version's lifecycle (`version(1, deprecated = "...", sunset =

@@ -66,6 +66,7 @@ pub mod cors;
 pub mod guard;
 pub mod headers;
 pub mod hosts;
+pub mod mtls;
 pub mod oauth2;
 pub mod password;
 mod principal;
@@ -85,7 +86,9 @@ pub use app::App;
 pub use guard::{AuthRejection, Authenticator, Authorized, Guarded};
 pub use principal::Principal;
 pub use scope::{Requirement, ScopeInfo, ScopeName, Scopes};
-pub use secure_api_macros::{Scopes, api_version, requires_api_key, requires_scopes, secure_api};
+pub use secure_api_macros::{
+    Scopes, api_version, requires_api_key, requires_client_cert, requires_scopes, secure_api,
+};
 
 /// The poem version this crate is built on, so a service needs no separate dependency.
 pub use poem;
@@ -95,7 +98,7 @@ pub use poem_openapi;
 /// What a service module usually needs: `use secure_api::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ApiKeyIdentity, Principal, Scopes, api_version, requires_api_key, requires_scopes,
-        secure_api,
+        ApiKeyIdentity, Principal, Scopes, api_version, requires_api_key, requires_client_cert,
+        requires_scopes, secure_api,
     };
 }

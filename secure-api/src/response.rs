@@ -93,6 +93,13 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
         }
         crate::guard::documented_api_key_refusals::<P>(&mut meta);
         crate::version::document::<P>(&mut meta);
+        if P::CLIENT_CERT && !meta.responses.iter().any(|r| r.status == Some(403)) {
+            meta.responses.push(problem_response(
+                403,
+                "Served only over mutual TLS, to a client certificate signed by the service's CA",
+                false,
+            ));
+        }
         meta
     }
 
@@ -106,6 +113,7 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
         // handler; a guard's refusal keeps its own answer.
         if error.is::<AuthRejection>()
             || error.is::<crate::guard::ApiKeyRejection>()
+            || error.is::<crate::mtls::ClientCertRejection>()
             || !R::BAD_REQUEST_HANDLER
         {
             return Guarded {

@@ -1,6 +1,8 @@
 //! Shared test support: a small guarded API served over real HTTP on a free loopback
 //! port, its users, and helpers to forge tokens.
 
+pub mod tls;
+
 // poem-openapi derives name `poem_openapi::...`; this makes the name resolve
 // without a direct dependency on poem-openapi.
 use secure_api::poem_openapi;

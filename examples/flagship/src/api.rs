@@ -2,6 +2,7 @@
 
 use crate::store::{Profile, Users};
 use secure_api::{
+    mtls::ClientCert,
     password::PasswordHasher,
     poem_openapi::{self, ApiResponse, Enum, Object, payload::Json},
     prelude::*,
@@ -191,6 +192,14 @@ pub struct Resource {
     pub scope: String,
 }
 
+/// The answer to a service that presented a client certificate.
+#[derive(Object)]
+pub struct ServiceGreeting {
+    pub message: String,
+    /// The subject common name of its certificate.
+    pub client: Option<String>,
+}
+
 pub struct PublicApi;
 
 #[secure_api(version(1, deprecated = "2026-06-01", sunset = "2027-06-30T23:59:59Z"))]
@@ -211,6 +220,15 @@ impl PublicApi {
             resource: "secure data".to_owned(),
             owner: key.owner().to_owned(),
             scope: key.scopes().collect::<Vec<_>>().join(" "),
+        })
+    }
+
+    /// Service-to-service, over mutual TLS only
+    #[oai(path = "/service-endpoint", method = "get")]
+    async fn service_endpoint(&self, peer: ClientCert) -> Json<ServiceGreeting> {
+        Json(ServiceGreeting {
+            message: "Authenticated via mTLS".to_owned(),
+            client: peer.common_name().map(str::to_owned),
         })
     }
 

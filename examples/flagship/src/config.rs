@@ -1,10 +1,14 @@
 //! Configuration from the environment (`../shared/CONTRACT.md`, "Starting it"). A bad
 //! value stops the start with a message that names the variable and the fix.
 
-use std::{fmt, net::SocketAddr};
+use std::{fmt, net::SocketAddr, path::PathBuf};
 
 pub struct Config {
     pub addr: SocketAddr,
+    /// The mutual-TLS listener's PEM files, when all three are set.
+    pub tls: Option<TlsFiles>,
+    /// Where the mutual-TLS listener listens.
+    pub mtls_addr: SocketAddr,
     /// `None`: a random secret, made at start.
     pub jwt_secret: Option<Vec<u8>>,
     pub demo: bool,
@@ -23,6 +27,19 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// `SECURE_API_TLS_CERT`, `SECURE_API_TLS_KEY`, `SECURE_API_TLS_CLIENT_CA`.
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: PathBuf,
+}
+
+const TLS_VARIABLES: [&str; 3] = [
+    "SECURE_API_TLS_CERT",
+    "SECURE_API_TLS_KEY",
+    "SECURE_API_TLS_CLIENT_CA",
+];
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -52,8 +69,43 @@ impl Config {
                 });
             }
         };
+        let tls = match TLS_VARIABLES.map(|name| var(name).filter(|v| !v.is_empty())) {
+            [Some(cert), Some(key), Some(client_ca)] => Some(TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+                client_ca: client_ca.into(),
+            }),
+            [None, None, None] => None,
+            partial => {
+                // Half a TLS configuration is a mistake, not a wish for no mTLS.
+                let missing = TLS_VARIABLES
+                    .iter()
+                    .zip(&partial)
+                    .find(|(_, value)| value.is_none())
+                    .map(|(name, _)| *name)
+                    .unwrap_or("SECURE_API_TLS_CERT");
+                return Err(ConfigError {
+                    variable: missing,
+                    problem: "is not set, but other SECURE_API_TLS_* variables are; the \
+                              mTLS listener needs all three (certificate, key, client CA) \
+                              or none"
+                        .to_owned(),
+                });
+            }
+        };
+        let mtls_addr = match var("SECURE_API_MTLS_ADDR") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8443)),
+            Some(value) => value.parse().map_err(|_| ConfigError {
+                variable: "SECURE_API_MTLS_ADDR",
+                problem: format!(
+                    "`{value}` is not an address; write it as IP:PORT, e.g. 127.0.0.1:8443"
+                ),
+            })?,
+        };
         Ok(Config {
             addr,
+            tls,
+            mtls_addr,
             jwt_secret,
             demo,
         })
@@ -116,6 +168,36 @@ mod tests {
         assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
         assert!(config.jwt_secret.is_none());
         assert!(config.demo);
+        assert!(config.tls.is_none());
+        assert_eq!(config.mtls_addr.to_string(), "127.0.0.1:8443");
+    }
+
+    #[test]
+    fn tls_needs_all_three_files() {
+        let all = config(&[
+            ("SECURE_API_TLS_CERT", "server.crt"),
+            ("SECURE_API_TLS_KEY", "server.key"),
+            ("SECURE_API_TLS_CLIENT_CA", "ca.crt"),
+            ("SECURE_API_MTLS_ADDR", "127.0.0.1:9443"),
+        ])
+        .unwrap();
+        let tls = all.tls.unwrap();
+        assert_eq!(tls.client_ca.to_str(), Some("ca.crt"));
+        assert_eq!(all.mtls_addr.port(), 9443);
+
+        let partial = config(&[
+            ("SECURE_API_TLS_CERT", "server.crt"),
+            ("SECURE_API_TLS_CLIENT_CA", "ca.crt"),
+        ])
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            partial.starts_with("SECURE_API_TLS_KEY: is not set"),
+            "{partial}"
+        );
+        let error = config(&[("SECURE_API_MTLS_ADDR", "8443")]).err().unwrap();
+        assert!(error.to_string().starts_with("SECURE_API_MTLS_ADDR:"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use secure_api::{
     cors::CorsPolicy,
     headers::SecurityHeaders,
     hosts::TrustedHosts,
+    mtls::{MtlsConfig, MtlsListener},
     oauth2::PasswordGrant,
     password::PasswordHasher,
     poem::{
@@ -24,7 +25,7 @@ use secure_api::{
     token::{SigningKey, TokenService},
     users::UserRecord,
 };
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 use store::{Profile, Users};
 
 /// Tokens of every replica must agree on these, so they are constants, not per process.
@@ -46,10 +47,20 @@ const DEMO_API_KEYS: [(&str, &str, &str); 2] = [
 pub struct Running {
     pub addr: SocketAddr,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The mutual-TLS listener, when configured: its address and task.
+    pub mtls: Option<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)>,
 }
 
 /// Binds the listener and starts serving; returns once the socket is bound.
 pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>> {
+    // Certificate problems stop the start before anything listens.
+    let mtls_config = match &config.tls {
+        Some(files) => Some(
+            MtlsConfig::from_pem_files(&files.cert, &files.key, &files.client_ca)
+                .map_err(|error| format!("SECURE_API_TLS_*: {error}"))?,
+        ),
+        None => None,
+    };
     let secret = match config.jwt_secret {
         Some(secret) => secret,
         None => {
@@ -114,6 +125,21 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
         .data(auth)
         .data(api_keys);
 
+    // One service on both listeners; mTLS-only operations refuse the plain one.
+    let app = Arc::new(app);
+    let mtls = match mtls_config {
+        Some(mtls_config) => {
+            let listener = MtlsListener::bind(config.mtls_addr, &mtls_config).await?;
+            let addr = listener.local_addr()?;
+            let task = tokio::spawn(listener.run_with_graceful_shutdown(
+                app.clone(),
+                shutdown_signal(),
+                Some(Duration::from_secs(10)),
+            ));
+            Some((addr, task))
+        }
+        None => None,
+    };
     let acceptor = TcpListener::bind(config.addr).into_acceptor().await?;
     let addr = acceptor.local_addr()[0]
         .as_socket_addr()
@@ -126,7 +152,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
             Some(Duration::from_secs(10)),
         ),
     );
-    Ok(Running { addr, server })
+    Ok(Running { addr, server, mtls })
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, let in-flight requests finish.

@@ -3,6 +3,7 @@
 
 use super::api_key::ApiKeyUse;
 use super::attr::{ApiArgs, ScopeExpr};
+use super::client_cert::ClientCertUse;
 use super::version::{VersionUse, expand_versions};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
@@ -29,6 +30,8 @@ pub(crate) struct Operation {
     pub(crate) api_key: ApiKeyUse,
     /// The API version it is served under (`#[api_version]`).
     pub(crate) version: Option<VersionUse>,
+    /// `#[requires_client_cert]` or a `ClientCert` parameter.
+    pub(crate) client_cert: ClientCertUse,
 }
 
 impl Operation {
@@ -64,6 +67,7 @@ impl Api {
                 continue;
             };
             let api_key = ApiKeyUse::take(method, &mut cx);
+            let client_cert = ClientCertUse::take(method);
             let mut requirements = Vec::new();
             let mut kept = Vec::new();
             for attr in std::mem::take(&mut method.attrs) {
@@ -96,6 +100,7 @@ impl Api {
                 && principal_params.is_empty()
                 && !api_key.is_used()
                 && version.is_none()
+                && !client_cert.is_used()
             {
                 continue;
             }
@@ -107,6 +112,7 @@ impl Api {
                 has_oai,
                 api_key,
                 version,
+                client_cert,
             });
         }
         cx.check()?;

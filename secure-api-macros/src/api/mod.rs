@@ -8,6 +8,7 @@
 mod api_key;
 mod ast;
 mod attr;
+mod client_cert;
 mod expand;
 mod feature_args;
 mod valid;

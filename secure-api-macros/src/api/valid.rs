@@ -35,9 +35,13 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
         if !operation.has_oai {
             let what = match operation.requirements.first() {
                 Some((attr, _)) => (quote::quote!(#attr), "#[requires_scopes]"),
-                None if operation.principal_params.is_empty() => {
+                None if operation.api_key.is_used() => {
                     (operation.api_key.written(method), "#[requires_api_key]")
                 }
+                None if operation.principal_params.is_empty() => (
+                    operation.client_cert.written(ident),
+                    "#[requires_client_cert]",
+                ),
                 None => (quote::quote!(#ident), "a `Principal` parameter"),
             };
             cx.error_spanned_by(
@@ -63,6 +67,7 @@ pub(crate) fn check(api: &Api) -> Result<(), TokenStream> {
             );
         }
         operation.api_key.check(method, &mut cx);
+        operation.client_cert.check(&mut cx);
         let needs_bearer =
             operation.requirement().is_some() || !operation.principal_params.is_empty();
         if needs_bearer && operation.api_key.is_used() {

@@ -28,6 +28,9 @@ pub trait OperationPolicy: Send + Sync + 'static {
     const API_KEY: Option<ApiKeyRequirement> = None;
     /// The operation's API version and its lifecycle; `None` when it is unversioned.
     const VERSION: Option<VersionPolicy> = None;
+    /// Whether the operation is served only over mutual TLS, to a verified client
+    /// certificate.
+    const CLIENT_CERT: bool = false;
 }
 
 /// Any valid bearer token, whatever its scopes: the policy of an operation that takes
@@ -100,6 +103,9 @@ impl<E: Endpoint, P: OperationPolicy> Endpoint for GuardChain<E, P> {
 
 impl<E: Endpoint, P: OperationPolicy> GuardChain<E, P> {
     async fn checks_then_operation(&self, mut request: Request) -> poem::Result<Response> {
+        if P::CLIENT_CERT {
+            crate::mtls::client_cert(&request)?;
+        }
         if let Some(requirement) = P::BEARER {
             let principal = authenticator(&request)?
                 .authenticate(&request, requirement)

@@ -11,8 +11,8 @@
 //! 1. host (trusted hosts: [`App`](crate::App) checks it once for every request,
 //!    routed or not, before anything else),
 //! 2. limits keyed by client IP,
-//! 3. authentication (the bearer token, its subject still known and enabled; the API
-//!    key, known to the store),
+//! 3. authentication (the client certificate of an mTLS-only operation; the bearer
+//!    token, its subject still known and enabled; the API key, known to the store),
 //! 4. scopes,
 //! 5. limits keyed by the principal,
 //! 6. the body, then the handler; security headers on the way out.

@@ -16,6 +16,7 @@
 
 mod api_key;
 mod bearer;
+mod client_cert;
 mod version;
 
 use super::ast::{Api, Operation};
@@ -100,7 +101,7 @@ fn expand_operation(
     let policy = &names.policy;
 
     // Each feature's part, in guard order.
-    let mut parts = Vec::new();
+    let mut parts = vec![client_cert::contribution(operation)];
     if let Some(scopes) = scopes {
         parts.push(bearer::contribution(operation, &names, scopes));
     }
