@@ -28,6 +28,12 @@ impl Service {
         format!("{}{}", self.base, path)
     }
 
+    /// `GET path`, as JSON.
+    async fn json(&self, path: &str) -> Value {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        response.json().await.unwrap()
+    }
+
     async fn login(
         &self,
         username: &str,
@@ -525,14 +531,7 @@ async fn api_resource_takes_a_key_from_the_header_the_query_or_the_cookie() {
     );
     assert_eq!(missing.text().await.unwrap(), wrong.text().await.unwrap());
 
-    let doc: Value = client
-        .get(service.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = service.json("/openapi.json").await;
     let schemes = &doc["components"]["securitySchemes"];
     for (name, location) in [
         ("ApiKeyHeader", "header"),
@@ -578,15 +577,7 @@ async fn versioned_users_with_v1_deprecated() {
         .unwrap();
     assert!(v2.headers().get("deprecation").is_none());
 
-    let doc: Value = service
-        .client
-        .get(service.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = service.json("/openapi.json").await;
     let v1 = &doc["paths"]["/api/v1/users"]["get"];
     let v2 = &doc["paths"]["/api/v2/users"]["get"];
     assert_eq!(v1["deprecated"], true);
@@ -609,13 +600,7 @@ async fn service_endpoint_over_mutual_tls_only() {
         ("SECURE_API_TLS_KEY", key.display().to_string()),
         ("SECURE_API_TLS_CLIENT_CA", client_ca.display().to_string()),
     ];
-    let config = Config::from_lookup(|name| {
-        vars.iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    let running = flagship::start(config).await.unwrap();
+    let running = flagship::start(config_of(&vars)).await.unwrap();
     let (mtls, _) = running.mtls.as_ref().expect("the mTLS listener started");
 
     let client = ca.valid_client("service1");
@@ -662,16 +647,23 @@ async fn service_endpoint_over_mutual_tls_only() {
         ("SECURE_API_TLS_KEY", key.display().to_string()),
         ("SECURE_API_TLS_CLIENT_CA", client_ca.display().to_string()),
     ];
-    let config = Config::from_lookup(|name| {
-        broken
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    let error = flagship::start(config).await.err().unwrap().to_string();
+    let error = flagship::start(config_of(&broken))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
     assert!(
         error.contains(&key.display().to_string()) && error.contains("holds no certificate"),
         "{error}"
     );
+}
+
+/// The configuration these environment variables make.
+fn config_of(vars: &[(&str, String)]) -> Config {
+    Config::from_lookup(|name| {
+        vars.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("config")
 }

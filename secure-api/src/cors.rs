@@ -39,14 +39,21 @@ pub struct CorsPolicy {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
-struct Inner {
+/// The policy as configured.
+#[derive(Debug, Clone)]
+struct Settings {
     origins: Vec<String>,
     methods: Vec<Method>,
     headers: Vec<HeaderName>,
     expose: Vec<HeaderName>,
     credentials: bool,
     max_age_seconds: u32,
+}
+
+/// The settings and the header values made from them once.
+#[derive(Debug)]
+struct Inner {
+    settings: Settings,
     allow_methods_value: HeaderValue,
     allow_headers_value: HeaderValue,
     expose_value: Option<HeaderValue>,
@@ -55,10 +62,10 @@ struct Inner {
 impl fmt::Debug for CorsPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CorsPolicy")
-            .field("origins", &self.inner.origins)
-            .field("methods", &self.inner.methods)
-            .field("headers", &self.inner.headers)
-            .field("credentials", &self.inner.credentials)
+            .field("origins", &self.inner.settings.origins)
+            .field("methods", &self.inner.settings.methods)
+            .field("headers", &self.inner.settings.headers)
+            .field("credentials", &self.inner.settings.credentials)
             .finish_non_exhaustive()
     }
 }
@@ -118,42 +125,30 @@ impl CorsPolicy {
                     .to_owned(),
             });
         }
-        Ok(Self::build(
-            parsed,
-            DEFAULT_METHODS.to_vec(),
-            DEFAULT_HEADERS.to_vec(),
-            DEFAULT_EXPOSE
+        Ok(Self::build(Settings {
+            origins: parsed,
+            methods: DEFAULT_METHODS.to_vec(),
+            headers: DEFAULT_HEADERS.to_vec(),
+            expose: DEFAULT_EXPOSE
                 .iter()
                 .map(|name| HeaderName::from_static(name))
                 .collect(),
-            false,
-            600,
-        ))
+            credentials: false,
+            max_age_seconds: 600,
+        }))
     }
 
-    fn build(
-        origins: Vec<String>,
-        methods: Vec<Method>,
-        headers: Vec<HeaderName>,
-        expose: Vec<HeaderName>,
-        credentials: bool,
-        max_age_seconds: u32,
-    ) -> Self {
+    fn build(settings: Settings) -> Self {
         let join = |items: Vec<&str>| {
             HeaderValue::from_str(&items.join(", ")).expect("tokens are valid header values")
         };
-        let allow_methods_value = join(methods.iter().map(Method::as_str).collect());
-        let allow_headers_value = join(headers.iter().map(HeaderName::as_str).collect());
-        let expose_value =
-            (!expose.is_empty()).then(|| join(expose.iter().map(HeaderName::as_str).collect()));
+        let allow_methods_value = join(settings.methods.iter().map(Method::as_str).collect());
+        let allow_headers_value = join(settings.headers.iter().map(HeaderName::as_str).collect());
+        let expose_value = (!settings.expose.is_empty())
+            .then(|| join(settings.expose.iter().map(HeaderName::as_str).collect()));
         CorsPolicy {
             inner: Arc::new(Inner {
-                origins,
-                methods,
-                headers,
-                expose,
-                credentials,
-                max_age_seconds,
+                settings,
                 allow_methods_value,
                 allow_headers_value,
                 expose_value,
@@ -161,27 +156,10 @@ impl CorsPolicy {
         }
     }
 
-    fn rebuild(&self, change: impl FnOnce(&mut Inner)) -> Self {
-        let mut inner = Inner {
-            origins: self.inner.origins.clone(),
-            methods: self.inner.methods.clone(),
-            headers: self.inner.headers.clone(),
-            expose: self.inner.expose.clone(),
-            credentials: self.inner.credentials,
-            max_age_seconds: self.inner.max_age_seconds,
-            allow_methods_value: self.inner.allow_methods_value.clone(),
-            allow_headers_value: self.inner.allow_headers_value.clone(),
-            expose_value: self.inner.expose_value.clone(),
-        };
-        change(&mut inner);
-        Self::build(
-            inner.origins,
-            inner.methods,
-            inner.headers,
-            inner.expose,
-            inner.credentials,
-            inner.max_age_seconds,
-        )
+    fn rebuild(&self, change: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = self.inner.settings.clone();
+        change(&mut settings);
+        Self::build(settings)
     }
 
     /// Replaces the allowed methods.
@@ -250,7 +228,11 @@ impl CorsPolicy {
     /// assert!(!cors.allows_origin("https://app.example.com.evil.net"));
     /// ```
     pub fn allows_origin(&self, origin: &str) -> bool {
-        self.inner.origins.iter().any(|allowed| allowed == origin)
+        self.inner
+            .settings
+            .origins
+            .iter()
+            .any(|allowed| allowed == origin)
     }
 
     /// The answer to a preflight (`OPTIONS` with `Origin` and
@@ -291,9 +273,12 @@ impl CorsPolicy {
                         header::ACCESS_CONTROL_ALLOW_HEADERS,
                         self.inner.allow_headers_value.clone(),
                     )
-                    .header(header::ACCESS_CONTROL_MAX_AGE, self.inner.max_age_seconds)
+                    .header(
+                        header::ACCESS_CONTROL_MAX_AGE,
+                        self.inner.settings.max_age_seconds,
+                    )
                     .finish();
-                if self.inner.credentials {
+                if self.inner.settings.credentials {
                     response.headers_mut().insert(
                         header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
                         HeaderValue::from_static("true"),
@@ -333,7 +318,7 @@ impl CorsPolicy {
             .to_str()
             .ok()
             .and_then(|method| method.parse::<Method>().ok())
-            .is_some_and(|method| self.inner.methods.contains(&method));
+            .is_some_and(|method| self.inner.settings.methods.contains(&method));
         if !method_allowed {
             return Err("method not allowed");
         }
@@ -343,8 +328,8 @@ impl CorsPolicy {
         {
             let value = value.to_str().map_err(|_| "header list not ASCII")?;
             for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                let allowed =
-                    HeaderName::try_from(name).is_ok_and(|name| self.inner.headers.contains(&name));
+                let allowed = HeaderName::try_from(name)
+                    .is_ok_and(|name| self.inner.settings.headers.contains(&name));
                 if !allowed {
                     return Err("request header not allowed");
                 }
@@ -384,7 +369,7 @@ impl CorsPolicy {
             return;
         }
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-        if self.inner.credentials {
+        if self.inner.settings.credentials {
             headers.insert(
                 header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
                 HeaderValue::from_static("true"),

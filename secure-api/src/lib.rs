@@ -54,7 +54,9 @@
 //! The pieces, each usable on its own: [`token`] issues and verifies JWTs,
 //! [`password`] hashes passwords off the async workers, [`users`] is the user store,
 //! [`oauth2`] the token endpoint, [`guard`] the checks and their fixed order,
-//! [`problem`] the error answers.
+//! [`problem`] the error answers, [`apikey`] API keys, [`mtls`] the mutual-TLS
+//! listener and client identity, [`version`] API versions and their lifecycle, and
+//! [`App`] the service-wide [`headers`], [`hosts`] and [`cors`].
 //!
 //! [poem-openapi]: https://docs.rs/poem-openapi
 

@@ -214,17 +214,8 @@ pub async fn serve() -> TestServer {
         .nest("/", api)
         .at("/openapi.json", spec)
         .data(auth);
-    let acceptor = TcpListener::bind("127.0.0.1:0")
-        .into_acceptor()
-        .await
-        .expect("bind a loopback port");
-    let addr = acceptor.local_addr()[0]
-        .as_socket_addr()
-        .copied()
-        .expect("a TCP address");
-    tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
     TestServer {
-        base: format!("http://{addr}"),
+        base: serve_endpoint(app).await,
         users,
         lookups,
         tokens,

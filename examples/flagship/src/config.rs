@@ -47,15 +47,7 @@ impl Config {
     }
 
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let addr = match var("SECURE_API_ADDR") {
-            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
-            Some(value) => value.parse().map_err(|_| ConfigError {
-                variable: "SECURE_API_ADDR",
-                problem: format!(
-                    "`{value}` is not an address; write it as IP:PORT, e.g. 127.0.0.1:3000"
-                ),
-            })?,
-        };
+        let addr = address(&var, "SECURE_API_ADDR", 3000)?;
         let jwt_secret = var("SECURE_API_JWT_SECRET")
             .map(|value| decode_secret(&value))
             .transpose()?;
@@ -93,15 +85,7 @@ impl Config {
                 });
             }
         };
-        let mtls_addr = match var("SECURE_API_MTLS_ADDR") {
-            None => SocketAddr::from(([127, 0, 0, 1], 8443)),
-            Some(value) => value.parse().map_err(|_| ConfigError {
-                variable: "SECURE_API_MTLS_ADDR",
-                problem: format!(
-                    "`{value}` is not an address; write it as IP:PORT, e.g. 127.0.0.1:8443"
-                ),
-            })?,
-        };
+        let mtls_addr = address(&var, "SECURE_API_MTLS_ADDR", 8443)?;
         Ok(Config {
             addr,
             tls,
@@ -109,6 +93,23 @@ impl Config {
             jwt_secret,
             demo,
         })
+    }
+}
+
+/// `IP:PORT` from `variable`, or 127.0.0.1 on `default_port`.
+fn address(
+    var: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default_port: u16,
+) -> Result<SocketAddr, ConfigError> {
+    match var(variable) {
+        None => Ok(SocketAddr::from(([127, 0, 0, 1], default_port))),
+        Some(value) => value.parse().map_err(|_| ConfigError {
+            variable,
+            problem: format!(
+                "`{value}` is not an address; write it as IP:PORT, e.g. 127.0.0.1:{default_port}"
+            ),
+        }),
     }
 }
 

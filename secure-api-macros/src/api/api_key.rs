@@ -1,7 +1,8 @@
 //! `#[requires_api_key]` and `ApiKeyIdentity` parameters, as written on one method.
 
+use super::method_parts::{is_type_named, take_attrs};
 use crate::{ctxt::Ctxt, scope_token};
-use syn::{Attribute, FnArg, ImplItemFn, LitStr, Meta, Type};
+use syn::{Attribute, FnArg, ImplItemFn, LitStr, Meta};
 
 /// What one method says about API keys.
 #[derive(Default)]
@@ -16,28 +17,17 @@ impl ApiKeyUse {
     /// Removes `#[requires_api_key]` from `method` and finds its identity parameters.
     pub(crate) fn take(method: &mut ImplItemFn, cx: &mut Ctxt) -> Self {
         let mut found = ApiKeyUse::default();
-        let mut kept = Vec::new();
-        for attr in std::mem::take(&mut method.attrs) {
-            if attr
-                .path()
-                .segments
-                .last()
-                .is_none_or(|s| s.ident != "requires_api_key")
-            {
-                kept.push(attr);
-                continue;
-            }
+        for attr in take_attrs(method, "requires_api_key") {
             let scope = parse_args(&attr, cx);
             found.attrs.push((attr, scope));
         }
-        method.attrs = kept;
         found.params = method
             .sig
             .inputs
             .iter()
             .enumerate()
             .filter_map(|(i, arg)| match arg {
-                FnArg::Typed(typed) if is_identity(&typed.ty) => Some(i),
+                FnArg::Typed(typed) if is_type_named(&typed.ty, "ApiKeyIdentity") => Some(i),
                 _ => None,
             })
             .collect();
@@ -126,19 +116,4 @@ fn parse_args(attr: &Attribute, cx: &mut Ctxt) -> Option<LitStr> {
         cx.syn_error(error);
     }
     scope
-}
-
-/// The identity parameter is recognised by its type's name, as `ApiKeyIdentity`,
-/// `secure_api::ApiKeyIdentity` or any path ending in it.
-fn is_identity(ty: &Type) -> bool {
-    match ty {
-        Type::Path(path) if path.qself.is_none() => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "ApiKeyIdentity" && s.arguments.is_none()),
-        Type::Paren(inner) => is_identity(&inner.elem),
-        Type::Group(inner) => is_identity(&inner.elem),
-        _ => false,
-    }
 }

@@ -1,7 +1,8 @@
 //! `#[requires_client_cert]` and `ClientCert` parameters, as written on one method.
 
+use super::method_parts::{is_type_named, take_attrs};
 use crate::ctxt::Ctxt;
-use syn::{Attribute, FnArg, ImplItemFn, Meta, Type};
+use syn::{Attribute, FnArg, ImplItemFn, Meta};
 
 /// What one method says about mutual TLS.
 #[derive(Default)]
@@ -15,17 +16,9 @@ impl ClientCertUse {
     /// Removes `#[requires_client_cert]` from `method` and looks for a `ClientCert`
     /// parameter.
     pub(crate) fn take(method: &mut ImplItemFn) -> Self {
-        let (attrs, kept): (Vec<Attribute>, Vec<Attribute>) = std::mem::take(&mut method.attrs)
-            .into_iter()
-            .partition(|attr| {
-                attr.path()
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident == "requires_client_cert")
-            });
-        method.attrs = kept;
+        let attrs = take_attrs(method, "requires_client_cert");
         let has_param = method.sig.inputs.iter().any(|arg| match arg {
-            FnArg::Typed(typed) => is_client_cert(&typed.ty),
+            FnArg::Typed(typed) => is_type_named(&typed.ty, "ClientCert"),
             FnArg::Receiver(_) => false,
         });
         ClientCertUse { attrs, has_param }
@@ -61,19 +54,5 @@ impl ClientCertUse {
                 "#[requires_client_cert] is given twice; give it once",
             );
         }
-    }
-}
-
-/// `ClientCert`, `secure_api::mtls::ClientCert` or any path ending in it.
-fn is_client_cert(ty: &Type) -> bool {
-    match ty {
-        Type::Path(path) if path.qself.is_none() => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "ClientCert" && s.arguments.is_none()),
-        Type::Paren(inner) => is_client_cert(&inner.elem),
-        Type::Group(inner) => is_client_cert(&inner.elem),
-        _ => false,
     }
 }

@@ -11,6 +11,7 @@ mod attr;
 mod client_cert;
 mod expand;
 mod feature_args;
+mod method_parts;
 mod valid;
 mod version;
 

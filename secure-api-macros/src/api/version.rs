@@ -7,13 +7,14 @@
 //! version is, and a per-version `operation_id`. What remains for the guard chain (the
 //! lifecycle headers, 410) is a [`VersionUse`] per resulting method.
 
+use super::method_parts::{string_arg, take_attrs};
 use crate::ctxt::Ctxt;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use std::collections::HashMap;
 use syn::{
-    Attribute, Expr, ExprLit, ImplItem, ImplItemFn, ItemImpl, Lit, LitInt, LitStr, Meta,
-    MetaNameValue, Token, parse::Parser, punctuated::Punctuated,
+    Attribute, Expr, ExprLit, ImplItem, ImplItemFn, ItemImpl, Lit, LitInt, LitStr, Meta, Token,
+    parse::Parser, punctuated::Punctuated,
 };
 
 pub(crate) const DEFAULT_PREFIX: &str = "/api/v{version}";
@@ -156,13 +157,7 @@ const UNKNOWN_KEY: &str = "expected `deprecated = \"YYYY-MM-DD\"`, `sunset = \"Y
 
 /// Parses `version_prefix = "/api/v{version}"`.
 pub(crate) fn parse_prefix(meta: &Meta, cx: &mut Ctxt) -> Option<LitStr> {
-    let Meta::NameValue(MetaNameValue {
-        value: Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }),
-        ..
-    }) = meta
-    else {
+    let Some(lit) = string_arg(meta, "version_prefix") else {
         cx.error_spanned_by(meta, "expected version_prefix = \"/api/v{version}\"");
         return None;
     };
@@ -327,15 +322,7 @@ pub(crate) fn expand_versions(
         let ImplItem::Fn(method) = impl_item else {
             continue;
         };
-        let (attrs, kept): (Vec<Attribute>, Vec<Attribute>) = std::mem::take(&mut method.attrs)
-            .into_iter()
-            .partition(|attr| {
-                attr.path()
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident == "api_version")
-            });
-        method.attrs = kept;
+        let attrs = take_attrs(method, "api_version");
         let Some(first) = attrs.first() else {
             continue;
         };
@@ -513,17 +500,9 @@ fn oai_path_and_method(method: &ImplItemFn) -> Option<(LitStr, String)> {
         .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
         .ok()?;
     let string = |name: &str| {
-        metas.iter().find_map(|meta| match meta {
-            Meta::NameValue(MetaNameValue {
-                path,
-                value:
-                    Expr::Lit(ExprLit {
-                        lit: Lit::Str(lit), ..
-                    }),
-                ..
-            }) if path.is_ident(name) => Some(lit.clone()),
-            _ => None,
-        })
+        metas
+            .iter()
+            .find_map(|meta| string_arg(meta, name).cloned())
     };
     let path = string("path")?;
     let http_method = string("method").map_or_else(String::new, |m| m.value().to_lowercase());
@@ -545,38 +524,19 @@ fn rewrite_oai(method: &mut ImplItemFn, prefix: &str, version: u32, deprecated: 
     let mut has_deprecated = false;
     let mut out: Vec<TokenStream> = Vec::new();
     for meta in metas {
-        match &meta {
-            Meta::NameValue(MetaNameValue {
-                path,
-                value:
-                    Expr::Lit(ExprLit {
-                        lit: Lit::Str(lit), ..
-                    }),
-                ..
-            }) if path.is_ident("path") => {
-                let joined = match lit.value().as_str() {
-                    "/" | "" => prefix.to_owned(),
-                    own => format!("{prefix}{own}"),
-                };
-                let lit = LitStr::new(&joined, lit.span());
-                out.push(quote!(path = #lit));
-            }
-            Meta::NameValue(MetaNameValue {
-                path,
-                value:
-                    Expr::Lit(ExprLit {
-                        lit: Lit::Str(lit), ..
-                    }),
-                ..
-            }) if path.is_ident("operation_id") => {
-                let lit = LitStr::new(&format!("{}_v{version}", lit.value()), lit.span());
-                out.push(quote!(operation_id = #lit));
-            }
-            Meta::Path(path) if path.is_ident("deprecated") => {
-                has_deprecated = true;
-                out.push(meta.to_token_stream());
-            }
-            _ => out.push(meta.to_token_stream()),
+        if let Some(lit) = string_arg(&meta, "path") {
+            let joined = match lit.value().as_str() {
+                "/" | "" => prefix.to_owned(),
+                own => format!("{prefix}{own}"),
+            };
+            let lit = LitStr::new(&joined, lit.span());
+            out.push(quote!(path = #lit));
+        } else if let Some(lit) = string_arg(&meta, "operation_id") {
+            let lit = LitStr::new(&format!("{}_v{version}", lit.value()), lit.span());
+            out.push(quote!(operation_id = #lit));
+        } else {
+            has_deprecated |= meta.path().is_ident("deprecated");
+            out.push(meta.to_token_stream());
         }
     }
     let tag = LitStr::new(tag, Span::call_site());

@@ -17,6 +17,10 @@
 //! 5. limits keyed by the principal,
 //! 6. the body, then the handler; security headers on the way out.
 //!
+//! An operation of an API version past its sunset (with `gone_after_sunset`) answers
+//! 410 right after the host check; every answer of a deprecated version, refusals
+//! included, carries its lifecycle headers ([`crate::version`]).
+//!
 //! # Without the macros
 //!
 //! `#[secure_api]` wraps each guarded operation in a [`GuardChain`], which runs the
