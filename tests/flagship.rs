@@ -37,6 +37,12 @@ impl Service {
         format!("{}{}", self.base, path)
     }
 
+    /// `GET path`, as JSON.
+    async fn json(&self, path: &str) -> Value {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        response.json().await.unwrap()
+    }
+
     async fn login(
         &self,
         username: &str,
@@ -757,4 +763,328 @@ async fn the_document_states_every_limit() {
         );
     }
     assert!(doc["paths"]["/token"]["post"]["responses"]["429"].is_object());
+}
+
+/// The seed's headers and the OWASP additions, as the contract lists them.
+const SECURITY_HEADERS: [&str; 9] = [
+    "x-content-type-options",
+    "strict-transport-security",
+    "x-frame-options",
+    "referrer-policy",
+    "permissions-policy",
+    "cache-control",
+    "content-security-policy",
+    "cross-origin-resource-policy",
+    "cross-origin-opener-policy",
+];
+
+fn assert_security_headers(response: &reqwest::Response, what: &str) {
+    for name in SECURITY_HEADERS {
+        assert!(response.headers().get(name).is_some(), "{what}: no {name}");
+    }
+    let headers = response.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+    assert_eq!(headers["cache-control"], "no-store", "{what}");
+    assert_eq!(
+        headers["cross-origin-resource-policy"], "same-origin",
+        "{what}"
+    );
+    assert_eq!(
+        headers["cross-origin-opener-policy"], "same-origin",
+        "{what}"
+    );
+}
+
+#[tokio::test]
+async fn security_headers_on_every_answer() {
+    let service = Service::start().await;
+    let john = service.token("john", "secret").await;
+    let client = &service.client;
+    let cases = [
+        ("200", client.get(service.url("/api/data")), 200),
+        ("401", client.get(service.url("/users/me/")), 401),
+        (
+            "403",
+            client
+                .post(service.url("/users/"))
+                .bearer_auth(&john)
+                .json(&json!({})),
+            403,
+        ),
+        ("404", client.get(service.url("/nowhere")), 404),
+        ("405", client.delete(service.url("/api/data")), 405),
+    ];
+    for (what, request, status) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{what}");
+        assert_security_headers(&response, what);
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            "default-src 'none'; frame-ancestors 'none'",
+            "{what}"
+        );
+    }
+    // /docs loosens its own CSP, just enough for Swagger UI.
+    let docs = client.get(service.url("/docs")).send().await.unwrap();
+    assert_security_headers(&docs, "/docs");
+    let csp = docs.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'sha256-"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+}
+
+#[tokio::test]
+async fn hosts_outside_the_list_get_400() {
+    let service = Service::start().await;
+    let addr = service.base.trim_start_matches("http://");
+    for (host, status) in [
+        ("localhost:3000", 200),
+        ("127.0.0.1", 200),
+        ("api.example.com", 200),
+        ("eu.example.com", 200),
+        ("evil.com", 400),
+        ("example.com", 400),
+        ("api.example.com.evil.com", 400),
+    ] {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request =
+            format!("GET /api/data HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{host}: {answer}"
+        );
+        assert!(
+            answer
+                .to_ascii_lowercase()
+                .contains("x-frame-options: deny")
+        );
+    }
+}
+
+#[tokio::test]
+async fn cors_allows_the_frontend_only() {
+    let service = Service::start().await;
+    let preflight = |origin: &'static str| {
+        service
+            .client
+            .request(reqwest::Method::OPTIONS, service.url("/users/"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://frontend.example.com").await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://frontend.example.com"
+    );
+    let refused = preflight("https://evil.example.com").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .keys()
+            .all(|name| !name.as_str().starts_with("access-control-")),
+        "{:?}",
+        refused.headers()
+    );
+}
+
+#[tokio::test]
+async fn api_resource_takes_a_key_from_the_header_the_query_or_the_cookie() {
+    let service = Service::start().await;
+    let client = &service.client;
+    let cases = [
+        (
+            client
+                .get(service.url("/api/resource"))
+                .header("X-API-Key", "valid_api_key_1"),
+            "service1",
+            "read",
+        ),
+        (
+            client.get(service.url("/api/resource?api-key=valid_api_key_2")),
+            "service2",
+            "read:write",
+        ),
+        (
+            client
+                .get(service.url("/api/resource"))
+                .header("cookie", "api-key=valid_api_key_1"),
+            "service1",
+            "read",
+        ),
+    ];
+    for (request, owner, scope) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{owner}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body,
+            json!({"resource": "secure data", "owner": owner, "scope": scope})
+        );
+    }
+
+    let missing = client
+        .get(service.url("/api/resource"))
+        .send()
+        .await
+        .unwrap();
+    let wrong = client
+        .get(service.url("/api/resource"))
+        .header("X-API-Key", "invalid_api_key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_security_headers(&missing, "missing key");
+    assert_eq!(
+        missing.headers()["www-authenticate"],
+        wrong.headers()["www-authenticate"]
+    );
+    assert_eq!(missing.text().await.unwrap(), wrong.text().await.unwrap());
+
+    let doc = service.json("/openapi.json").await;
+    let schemes = &doc["components"]["securitySchemes"];
+    for (name, location) in [
+        ("ApiKeyHeader", "header"),
+        ("ApiKeyQuery", "query"),
+        ("ApiKeyCookie", "cookie"),
+    ] {
+        assert_eq!(schemes[name]["type"], "apiKey");
+        assert_eq!(schemes[name]["in"], location);
+    }
+    assert_eq!(
+        doc["paths"]["/api/resource"]["get"]["security"],
+        json!([{"ApiKeyHeader": []}, {"ApiKeyQuery": []}, {"ApiKeyCookie": []}])
+    );
+}
+
+#[tokio::test]
+async fn versioned_users_with_v1_deprecated() {
+    let service = Service::start().await;
+    let v1 = service
+        .client
+        .get(service.url("/api/v1/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.status(), StatusCode::OK);
+    assert!(
+        v1.headers()["deprecation"]
+            .to_str()
+            .unwrap()
+            .starts_with('@')
+    );
+    assert!(v1.headers().get("sunset").is_some());
+    assert_eq!(
+        v1.headers()["link"],
+        "</api/v2/users>; rel=\"successor-version\""
+    );
+    assert_security_headers(&v1, "v1");
+    let v2 = service
+        .client
+        .get(service.url("/api/v2/users"))
+        .send()
+        .await
+        .unwrap();
+    assert!(v2.headers().get("deprecation").is_none());
+
+    let doc = service.json("/openapi.json").await;
+    let v1 = &doc["paths"]["/api/v1/users"]["get"];
+    let v2 = &doc["paths"]["/api/v2/users"]["get"];
+    assert_eq!(v1["deprecated"], true);
+    assert_eq!(v1["tags"], json!(["v1"]));
+    assert_eq!(v2["tags"], json!(["v2"]));
+}
+
+#[tokio::test]
+async fn service_endpoint_over_mutual_tls_only() {
+    use secure_api_tests::tls::{Ca, tls_get, write_temp};
+    let ca = Ca::new("flagship clients CA");
+    let server = ca.server();
+    let cert = write_temp("server.crt", &server.cert);
+    let key = write_temp("server.key", &server.key);
+    let client_ca = write_temp("clients-ca.crt", &ca.cert_pem());
+    let vars = [
+        ("SECURE_API_ADDR", "127.0.0.1:0".to_owned()),
+        ("SECURE_API_MTLS_ADDR", "127.0.0.1:0".to_owned()),
+        ("SECURE_API_TLS_CERT", cert.display().to_string()),
+        ("SECURE_API_TLS_KEY", key.display().to_string()),
+        ("SECURE_API_TLS_CLIENT_CA", client_ca.display().to_string()),
+    ];
+    let running = flagship::start(config_of(&vars)).await.unwrap();
+    let (mtls, _) = running.mtls.as_ref().expect("the mTLS listener started");
+
+    let client = ca.valid_client("service1");
+    let answer = tls_get(
+        *mtls,
+        &ca.cert_pem(),
+        Some(&client),
+        "/service-endpoint",
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer.body).unwrap(),
+        json!({"message": "Authenticated via mTLS", "client": "service1"})
+    );
+    assert_eq!(answer.headers["x-content-type-options"], "nosniff");
+
+    let refused = tls_get(*mtls, &ca.cert_pem(), None, "/service-endpoint", &[]).await;
+    assert!(refused.is_err(), "{refused:?}");
+    let other = Ca::new("other CA").valid_client("service1");
+    let refused = tls_get(
+        *mtls,
+        &ca.cert_pem(),
+        Some(&other),
+        "/service-endpoint",
+        &[],
+    )
+    .await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    // The same service on the plain listener refuses it.
+    let plain = reqwest::get(format!("http://{}/service-endpoint", running.addr))
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), StatusCode::FORBIDDEN);
+    assert_security_headers(&plain, "plain /service-endpoint");
+
+    // A bad file stops the start, naming it.
+    let broken = [
+        ("SECURE_API_ADDR", "127.0.0.1:0".to_owned()),
+        ("SECURE_API_TLS_CERT", key.display().to_string()),
+        ("SECURE_API_TLS_KEY", key.display().to_string()),
+        ("SECURE_API_TLS_CLIENT_CA", client_ca.display().to_string()),
+    ];
+    let error = flagship::start(config_of(&broken))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains(&key.display().to_string()) && error.contains("holds no certificate"),
+        "{error}"
+    );
+}
+
+/// The configuration these environment variables make.
+fn config_of(vars: &[(&str, String)]) -> Config {
+    Config::from_lookup(|name| {
+        vars.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("config")
 }

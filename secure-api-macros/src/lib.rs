@@ -48,6 +48,38 @@ pub fn rate_limit(_args: TokenStream, item: TokenStream) -> TokenStream {
     api::misplaced_method_attribute("rate_limit", item.into()).into()
 }
 
+/// Requires an API key on one operation of a `#[secure_api]` impl:
+/// `#[requires_api_key]` (any known key) or `#[requires_api_key(scope = "read")]`
+/// (a key with that scope). Where keys are read is the impl's
+/// `#[secure_api(api_keys = YourScheme)]`, the standard locations by default.
+///
+/// On its own (outside `#[secure_api]`) it is a compile error that says where it belongs.
+#[proc_macro_attribute]
+pub fn requires_api_key(_args: TokenStream, item: TokenStream) -> TokenStream {
+    api::misplaced_method_attribute("requires_api_key", item.into()).into()
+}
+
+/// Serves one operation of a `#[secure_api]` impl only over mutual TLS
+/// (`secure_api::mtls::MtlsListener`): elsewhere it answers 403. A `ClientCert`
+/// parameter does the same and hands the handler the verified certificate.
+///
+/// On its own (outside `#[secure_api]`) it is a compile error that says where it belongs.
+#[proc_macro_attribute]
+pub fn requires_client_cert(_args: TokenStream, item: TokenStream) -> TokenStream {
+    api::misplaced_method_attribute("requires_client_cert", item.into()).into()
+}
+
+/// Serves one operation of a `#[secure_api]` impl under an API version:
+/// `#[api_version(2)]` puts it under `/api/v2/...`, `#[api_version(1, 2)]` under both.
+/// The impl declares each version's lifecycle (`version(1, deprecated = "...", sunset =
+/// "...")`) and may change the prefix (`version_prefix = "/v{version}"`).
+///
+/// On its own (outside `#[secure_api]`) it is a compile error that says where it belongs.
+#[proc_macro_attribute]
+pub fn api_version(_args: TokenStream, item: TokenStream) -> TokenStream {
+    api::misplaced_method_attribute("api_version", item.into()).into()
+}
+
 /// Declares a service's OAuth2 scopes, with descriptions, once.
 ///
 /// ```text

@@ -54,13 +54,21 @@
 //! The pieces, each usable on its own: [`token`] issues and verifies JWTs,
 //! [`password`] hashes passwords off the async workers, [`users`] is the user store,
 //! [`oauth2`] the token endpoint, [`guard`] the checks and their fixed order,
-//! [`problem`] the error answers.
+//! [`problem`] the error answers, [`apikey`] API keys, [`mtls`] the mutual-TLS
+//! listener and client identity, [`version`] API versions and their lifecycle, and
+//! [`App`] the service-wide [`headers`], [`hosts`] and [`cors`].
 //!
 //! [poem-openapi]: https://docs.rs/poem-openapi
 
 #![deny(missing_docs)]
 
+pub mod apikey;
+mod app;
+pub mod cors;
 pub mod guard;
+pub mod headers;
+pub mod hosts;
+pub mod mtls;
 pub mod oauth2;
 pub mod openapi;
 pub mod password;
@@ -72,15 +80,21 @@ pub mod scope;
 pub mod token;
 pub mod users;
 pub mod validation;
+pub mod version;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
+pub use apikey::ApiKeyIdentity;
+pub use app::App;
 pub use guard::{AuthRejection, Authenticator, Authorized, Guarded};
 pub use principal::Principal;
 pub use scope::{Requirement, ScopeInfo, ScopeName, Scopes};
-pub use secure_api_macros::{Scopes, rate_limit, requires_scopes, secure_api};
+pub use secure_api_macros::{
+    Scopes, api_version, rate_limit, requires_api_key, requires_client_cert, requires_scopes,
+    secure_api,
+};
 
 /// The poem version this crate is built on, so a service needs no separate dependency.
 pub use poem;
@@ -90,5 +104,8 @@ pub use poem_openapi;
 /// What a service module usually needs: `use secure_api::prelude::*;`.
 pub mod prelude {
     pub use crate::validation::{ValidJson, Validate};
-    pub use crate::{Principal, Scopes, rate_limit, requires_scopes, secure_api};
+    pub use crate::{
+        ApiKeyIdentity, Principal, Scopes, api_version, rate_limit, requires_api_key,
+        requires_client_cert, requires_scopes, secure_api,
+    };
 }

@@ -102,6 +102,15 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
         if !P::LIMITS.is_empty() {
             crate::ratelimit::document(&mut meta, P::LIMITS);
         }
+        crate::guard::documented_api_key_refusals::<P>(&mut meta);
+        crate::version::document::<P>(&mut meta);
+        if P::CLIENT_CERT && !meta.responses.iter().any(|r| r.status == Some(403)) {
+            meta.responses.push(problem_response(
+                403,
+                "Served only over mutual TLS, to a client certificate signed by the service's CA",
+                false,
+            ));
+        }
         meta
     }
 
@@ -119,6 +128,8 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
         // A refused body (`ValidJson`) keeps its problem answer too.
         if error.is::<AuthRejection>()
             || error.is::<crate::validation::BodyRejection>()
+            || error.is::<crate::guard::ApiKeyRejection>()
+            || error.is::<crate::mtls::ClientCertRejection>()
             || !R::BAD_REQUEST_HANDLER
         {
             return Guarded {

@@ -1,6 +1,8 @@
 //! Shared test support: a small guarded API served over real HTTP on a free loopback
 //! port, its users, and helpers to forge tokens.
 
+pub mod tls;
+
 // poem-openapi derives name `poem_openapi::...`; this makes the name resolve
 // without a direct dependency on poem-openapi.
 use secure_api::poem_openapi;
@@ -12,7 +14,7 @@ use secure_api::{
     oauth2::PasswordGrant,
     password::PasswordHasher,
     poem::{
-        Endpoint, EndpointExt, Route, Server,
+        EndpointExt, Route, Server,
         listener::{Acceptor, Listener, TcpListener},
     },
     poem_openapi::{Object, OpenApi, OpenApiService, payload::Json},
@@ -223,8 +225,8 @@ pub async fn serve_api<T: OpenApi + 'static>(api: T, limit: Option<BodyLimit>) -
         .at("/openapi.json", spec)
         .data(auth);
     let base = match limit {
-        Some(limit) => serve_app(app.data(limit)).await,
-        None => serve_app(app).await,
+        Some(limit) => serve_endpoint(app.data(limit)).await,
+        None => serve_endpoint(app).await,
     };
     TestServer {
         base,
@@ -233,20 +235,6 @@ pub async fn serve_api<T: OpenApi + 'static>(api: T, limit: Option<BodyLimit>) -
         tokens,
         client: reqwest::Client::new(),
     }
-}
-
-/// Serves `app` on a free loopback port; returns its base URL (`http://127.0.0.1:PORT`).
-pub async fn serve_app(app: impl Endpoint + 'static) -> String {
-    let acceptor = TcpListener::bind("127.0.0.1:0")
-        .into_acceptor()
-        .await
-        .expect("bind a loopback port");
-    let addr = acceptor.local_addr()[0]
-        .as_socket_addr()
-        .copied()
-        .expect("a TCP address");
-    tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
-    format!("http://{addr}")
 }
 
 /// base64url without padding, as JWTs use it.
@@ -315,4 +303,40 @@ pub fn sign_pem(
 /// The standard header of our tokens.
 pub fn hs_header() -> serde_json::Value {
     serde_json::json!({"alg": "HS256", "typ": "at+jwt", "kid": KID})
+}
+
+/// Serves any endpoint on a free loopback port; returns `http://127.0.0.1:<port>`.
+pub async fn serve_endpoint<E>(app: E) -> String
+where
+    E: secure_api::poem::IntoEndpoint + Send + 'static,
+    E::Endpoint: 'static,
+{
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .expect("bind a loopback port");
+    let addr = acceptor.local_addr()[0]
+        .as_socket_addr()
+        .copied()
+        .expect("a TCP address");
+    tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
+    format!("http://{addr}")
+}
+
+/// Sends `request` (a whole HTTP/1.1 request, as written) over a fresh connection to
+/// `base` and returns the raw answer: for requests a client library will not send.
+pub async fn raw_http(base: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write the request");
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .await
+        .expect("read the answer");
+    String::from_utf8_lossy(&answer).into_owned()
 }

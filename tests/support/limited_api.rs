@@ -1,6 +1,6 @@
 //! An API with every kind of `#[rate_limit]`, served with the limiter a test chooses.
 
-use crate::{Scope, serve_app, test_hasher, test_users, token_service};
+use crate::{Scope, serve_endpoint, test_hasher, test_users, token_service};
 use secure_api::{
     Authenticator, Principal,
     poem::{EndpointExt, Request, Route},
@@ -182,8 +182,8 @@ pub async fn serve_limited(limiter: Option<Limiter>) -> LimitedServer {
             Ok(request)
         });
     let base = match limiter {
-        Some(limiter) => serve_app(app.data(limiter).boxed()).await,
-        None => serve_app(app.boxed()).await,
+        Some(limiter) => serve_endpoint(app.data(limiter).boxed()).await,
+        None => serve_endpoint(app.boxed()).await,
     };
     LimitedServer {
         base,

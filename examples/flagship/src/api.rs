@@ -2,6 +2,7 @@
 
 use crate::store::{Profile, Users};
 use secure_api::{
+    mtls::ClientCert,
     password::PasswordHasher,
     poem_openapi::{self, ApiResponse, Object, payload::Json},
     prelude::*,
@@ -176,9 +177,27 @@ impl UsersApi {
     }
 }
 
+/// What an API key may read.
+#[derive(Object)]
+pub struct Resource {
+    pub resource: String,
+    /// Who holds the key.
+    pub owner: String,
+    /// The key's scopes, space-separated.
+    pub scope: String,
+}
+
+/// The answer to a service that presented a client certificate.
+#[derive(Object)]
+pub struct ServiceGreeting {
+    pub message: String,
+    /// The subject common name of its certificate.
+    pub client: Option<String>,
+}
+
 pub struct PublicApi;
 
-#[secure_api]
+#[secure_api(version(1, deprecated = "2026-06-01", sunset = "2027-06-30T23:59:59Z"))]
 impl PublicApi {
     /// Public data, no guard
     #[oai(path = "/api/data", method = "get")]
@@ -216,14 +235,36 @@ impl PublicApi {
         })
     }
 
-    /// Users, API version 1
-    #[oai(path = "/api/v1/users", method = "get")]
+    /// A resource for services holding an API key
+    #[oai(path = "/api/resource", method = "get")]
+    #[requires_api_key]
+    async fn resource(&self, key: ApiKeyIdentity) -> Json<Resource> {
+        Json(Resource {
+            resource: "secure data".to_owned(),
+            owner: key.owner().to_owned(),
+            scope: key.scopes().collect::<Vec<_>>().join(" "),
+        })
+    }
+
+    /// Service-to-service, over mutual TLS only
+    #[oai(path = "/service-endpoint", method = "get")]
+    async fn service_endpoint(&self, peer: ClientCert) -> Json<ServiceGreeting> {
+        Json(ServiceGreeting {
+            message: "Authenticated via mTLS".to_owned(),
+            client: peer.common_name().map(str::to_owned),
+        })
+    }
+
+    /// Users, API version 1 (deprecated: v2 has ids and roles)
+    #[oai(path = "/users", method = "get")]
+    #[api_version(1)]
     async fn users_v1(&self) -> Json<serde_json::Value> {
         Json(serde_json::json!({"version": "1", "users": ["user1", "user2"]}))
     }
 
     /// Users, API version 2
-    #[oai(path = "/api/v2/users", method = "get")]
+    #[oai(path = "/users", method = "get")]
+    #[api_version(2)]
     async fn users_v2(&self) -> Json<serde_json::Value> {
         Json(serde_json::json!({"version": "2", "users": [
             {"id": 1, "name": "user1", "role": "admin"},

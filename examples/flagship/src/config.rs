@@ -2,10 +2,14 @@
 //! value stops the start with a message that names the variable and the fix.
 
 use secure_api::ratelimit::{Quota, TrustedProxies, parse_overrides};
-use std::{fmt, net::SocketAddr, time::Duration};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 pub struct Config {
     pub addr: SocketAddr,
+    /// The mutual-TLS listener's PEM files, when all three are set.
+    pub tls: Option<TlsFiles>,
+    /// Where the mutual-TLS listener listens.
+    pub mtls_addr: SocketAddr,
     /// `None`: a random secret, made at start.
     pub jwt_secret: Option<Vec<u8>>,
     pub demo: bool,
@@ -36,21 +40,26 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// `SECURE_API_TLS_CERT`, `SECURE_API_TLS_KEY`, `SECURE_API_TLS_CLIENT_CA`.
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: PathBuf,
+}
+
+const TLS_VARIABLES: [&str; 3] = [
+    "SECURE_API_TLS_CERT",
+    "SECURE_API_TLS_KEY",
+    "SECURE_API_TLS_CLIENT_CA",
+];
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let addr = match var("SECURE_API_ADDR") {
-            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
-            Some(value) => value.parse().map_err(|_| ConfigError {
-                variable: "SECURE_API_ADDR",
-                problem: format!(
-                    "`{value}` is not an address; write it as IP:PORT, e.g. 127.0.0.1:3000"
-                ),
-            })?,
-        };
+        let addr = address(&var, "SECURE_API_ADDR", 3000)?;
         let jwt_secret = var("SECURE_API_JWT_SECRET")
             .map(|value| decode_secret(&value))
             .transpose()?;
@@ -101,8 +110,35 @@ impl Config {
                 overrides
             }
         };
+        let tls = match TLS_VARIABLES.map(|name| var(name).filter(|v| !v.is_empty())) {
+            [Some(cert), Some(key), Some(client_ca)] => Some(TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+                client_ca: client_ca.into(),
+            }),
+            [None, None, None] => None,
+            partial => {
+                // Half a TLS configuration is a mistake, not a wish for no mTLS.
+                let missing = TLS_VARIABLES
+                    .iter()
+                    .zip(&partial)
+                    .find(|(_, value)| value.is_none())
+                    .map(|(name, _)| *name)
+                    .unwrap_or("SECURE_API_TLS_CERT");
+                return Err(ConfigError {
+                    variable: missing,
+                    problem: "is not set, but other SECURE_API_TLS_* variables are; the \
+                              mTLS listener needs all three (certificate, key, client CA) \
+                              or none"
+                        .to_owned(),
+                });
+            }
+        };
+        let mtls_addr = address(&var, "SECURE_API_MTLS_ADDR", 8443)?;
         Ok(Config {
             addr,
+            tls,
+            mtls_addr,
             jwt_secret,
             demo,
             redis_url,
@@ -110,6 +146,23 @@ impl Config {
             trusted_proxies,
             rate_limit_overrides,
         })
+    }
+}
+
+/// `IP:PORT` from `variable`, or 127.0.0.1 on `default_port`.
+fn address(
+    var: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default_port: u16,
+) -> Result<SocketAddr, ConfigError> {
+    match var(variable) {
+        None => Ok(SocketAddr::from(([127, 0, 0, 1], default_port))),
+        Some(value) => value.parse().map_err(|_| ConfigError {
+            variable,
+            problem: format!(
+                "`{value}` is not an address; write it as IP:PORT, e.g. 127.0.0.1:{default_port}"
+            ),
+        }),
     }
 }
 
@@ -169,6 +222,36 @@ mod tests {
         assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
         assert!(config.jwt_secret.is_none());
         assert!(config.demo);
+        assert!(config.tls.is_none());
+        assert_eq!(config.mtls_addr.to_string(), "127.0.0.1:8443");
+    }
+
+    #[test]
+    fn tls_needs_all_three_files() {
+        let all = config(&[
+            ("SECURE_API_TLS_CERT", "server.crt"),
+            ("SECURE_API_TLS_KEY", "server.key"),
+            ("SECURE_API_TLS_CLIENT_CA", "ca.crt"),
+            ("SECURE_API_MTLS_ADDR", "127.0.0.1:9443"),
+        ])
+        .unwrap();
+        let tls = all.tls.unwrap();
+        assert_eq!(tls.client_ca.to_str(), Some("ca.crt"));
+        assert_eq!(all.mtls_addr.port(), 9443);
+
+        let partial = config(&[
+            ("SECURE_API_TLS_CERT", "server.crt"),
+            ("SECURE_API_TLS_CLIENT_CA", "ca.crt"),
+        ])
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            partial.starts_with("SECURE_API_TLS_KEY: is not set"),
+            "{partial}"
+        );
+        let error = config(&[("SECURE_API_MTLS_ADDR", "8443")]).err().unwrap();
+        assert!(error.to_string().starts_with("SECURE_API_MTLS_ADDR:"));
     }
 
     #[test]

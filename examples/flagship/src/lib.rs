@@ -8,7 +8,12 @@ mod store;
 use api::{PublicApi, UsersApi};
 use config::Config;
 use secure_api::{
-    Authenticator,
+    App, Authenticator,
+    apikey::{ApiKeyHasher, ApiKeyRecord, ApiKeys, InMemoryApiKeyStore},
+    cors::CorsPolicy,
+    headers::SecurityHeaders,
+    hosts::TrustedHosts,
+    mtls::{MtlsConfig, MtlsListener},
     oauth2::PasswordGrant,
     password::PasswordHasher,
     poem::{
@@ -21,22 +26,43 @@ use secure_api::{
     token::{SigningKey, TokenService},
     users::UserRecord,
 };
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 use store::{Profile, Users};
 
 /// Tokens of every replica must agree on these, so they are constants, not per process.
 const ISSUER: &str = "secure-api-flagship";
 const AUDIENCE: &str = "secure-api-flagship";
 
+/// The hosts the service answers to (`../shared/CONTRACT.md`).
+const ALLOWED_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "api.example.com", "*.example.com"];
+/// The one origin whose pages may call the service.
+const FRONTEND_ORIGIN: &str = "https://frontend.example.com";
+
+/// The seed's API keys: (key, owner, scope). Only their digests are kept.
+const DEMO_API_KEYS: [(&str, &str, &str); 2] = [
+    ("valid_api_key_1", "service1", "read"),
+    ("valid_api_key_2", "service2", "read:write"),
+];
+
 /// A started service.
 pub struct Running {
     pub addr: SocketAddr,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The mutual-TLS listener, when configured: its address and task.
+    pub mtls: Option<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)>,
 }
 
 /// Binds the listener and starts serving; returns once the socket is bound.
 pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>> {
     let limiter = limiter(&config).await?;
+    // Certificate problems stop the start before anything listens.
+    let mtls_config = match &config.tls {
+        Some(files) => Some(
+            MtlsConfig::from_pem_files(&files.cert, &files.key, &files.client_ca)
+                .map_err(|error| format!("SECURE_API_TLS_*: {error}"))?,
+        ),
+        None => None,
+    };
     let secret = match config.jwt_secret {
         Some(secret) => secret,
         None => {
@@ -63,6 +89,19 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
     }
     let auth = Authenticator::new(tokens, users.clone());
     let login_throttle = LoginThrottle::new(limiter.clone(), config.login_limit);
+    // Keys are stored as HMAC-SHA256 digests under a secret made at start: the
+    // in-memory store dies with the process too, so nothing outlives it.
+    let key_hasher = ApiKeyHasher::random()?;
+    let key_store = InMemoryApiKeyStore::new();
+    if config.demo {
+        for (key, owner, scope) in DEMO_API_KEYS {
+            key_store.insert(ApiKeyRecord::new(key_hasher.digest(key), owner, [scope]));
+        }
+        tracing::info!(
+            "SECURE_API_DEMO=1: demo API keys valid_api_key_1 and valid_api_key_2 are seeded"
+        );
+    }
+    let api_keys = ApiKeys::new(key_hasher, key_store);
 
     let api = OpenApiService::new(
         (
@@ -76,16 +115,36 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
     let docs = api.swagger_ui();
     // poem-openapi's document, with what it cannot write (`additionalProperties: false`).
     let spec = secure_api::openapi::spec_endpoint(&api);
-    let app = Route::new()
+    let routes = Route::new()
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", api)
         // poem-openapi routes `/users/me/` as `/users/me`; the seed's paths keep
         // their trailing slash, so both spellings reach the operation.
-        .with(NormalizePath::new(TrailingSlash::Trim))
+        .with(NormalizePath::new(TrailingSlash::Trim));
+    let app = App::new(routes)
+        .trusted_hosts(TrustedHosts::new(ALLOWED_HOSTS)?)
+        .cors(CorsPolicy::new([FRONTEND_ORIGIN])?)
+        .security_headers(SecurityHeaders::builder().swagger_ui("/docs").build()?)
         .data(auth)
+        .data(api_keys)
         .data(limiter);
 
+    // One service on both listeners; mTLS-only operations refuse the plain one.
+    let app = Arc::new(app);
+    let mtls = match mtls_config {
+        Some(mtls_config) => {
+            let listener = MtlsListener::bind(config.mtls_addr, &mtls_config).await?;
+            let addr = listener.local_addr()?;
+            let task = tokio::spawn(listener.run_with_graceful_shutdown(
+                app.clone(),
+                shutdown_signal(),
+                Some(Duration::from_secs(10)),
+            ));
+            Some((addr, task))
+        }
+        None => None,
+    };
     let acceptor = TcpListener::bind(config.addr).into_acceptor().await?;
     let addr = acceptor.local_addr()[0]
         .as_socket_addr()
@@ -98,7 +157,7 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
             Some(Duration::from_secs(10)),
         ),
     );
-    Ok(Running { addr, server })
+    Ok(Running { addr, server, mtls })
 }
 
 /// Rate limits in Redis when `SECURE_API_REDIS_URL` is set (shared by every replica;

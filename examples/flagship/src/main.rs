@@ -28,6 +28,14 @@ async fn main() {
         "listening on http://{addr}; docs at http://{addr}/docs, OpenAPI at http://{addr}/openapi.json",
         addr = running.addr
     );
+    match &running.mtls {
+        Some((addr, _)) => {
+            tracing::info!("mutual TLS on https://{addr} (client certificates required)")
+        }
+        None => tracing::info!(
+            "no mTLS listener: set SECURE_API_TLS_CERT, SECURE_API_TLS_KEY and SECURE_API_TLS_CLIENT_CA"
+        ),
+    }
     match running.server.await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => {

@@ -1,7 +1,10 @@
 //! A typed view of the impl given to `#[secure_api]`: which operations are guarded,
 //! by what, and which parameter receives the principal.
 
+use super::api_key::ApiKeyUse;
 use super::attr::{ApiArgs, RateLimitSpec, ScopeExpr};
+use super::client_cert::ClientCertUse;
+use super::version::{VersionUse, expand_versions};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -31,6 +34,12 @@ pub(crate) struct Operation {
     pub(crate) validated_body: bool,
     /// Every `#[rate_limit]`, in the order written.
     pub(crate) rate_limits: Vec<(Attribute, RateLimitSpec)>,
+    /// `#[requires_api_key]` and `ApiKeyIdentity` parameters.
+    pub(crate) api_key: ApiKeyUse,
+    /// The API version it is served under (`#[api_version]`).
+    pub(crate) version: Option<VersionUse>,
+    /// `#[requires_client_cert]` or a `ClientCert` parameter.
+    pub(crate) client_cert: ClientCertUse,
 }
 
 impl Operation {
@@ -54,6 +63,12 @@ impl Api {
             .iter()
             .find(|attr| last_segment_is(attr, "OpenApi"))
             .cloned();
+        let mut versions = expand_versions(
+            &mut item,
+            args.features.version_prefix.as_ref(),
+            &args.features.versions,
+            cx,
+        );
         let mut operations = Vec::new();
         let self_name = item.self_ty.to_token_stream().to_string().replace(' ', "");
         for (index, impl_item) in item.items.iter_mut().enumerate() {
@@ -77,6 +92,8 @@ impl Api {
                 }
                 _ => continue,
             };
+            let api_key = ApiKeyUse::take(method, cx);
+            let client_cert = ClientCertUse::take(method);
             let mut requirements = Vec::new();
             let mut rate_limits = Vec::new();
             let mut kept = Vec::new();
@@ -127,10 +144,14 @@ impl Api {
                     FnArg::Typed(typed) => is_valid_json(&typed.ty),
                     FnArg::Receiver(_) => false,
                 });
+            let version = versions.remove(&index);
             if requirements.is_empty()
                 && rate_limits.is_empty()
                 && (principal_params.is_empty() || !has_oai)
                 && !validated_body
+                && !api_key.is_used()
+                && version.is_none()
+                && !client_cert.is_used()
             {
                 continue;
             }
@@ -141,6 +162,9 @@ impl Api {
                 has_oai,
                 validated_body,
                 rate_limits,
+                api_key,
+                version,
+                client_cert,
             });
         }
         Api {

@@ -18,6 +18,8 @@ pub(crate) struct ApiArgs {
     pub(crate) scopes_reported: bool,
     /// Arguments for poem-openapi's `#[OpenApi(...)]`, passed through untouched.
     pub(crate) passthrough: Vec<Meta>,
+    /// Arguments of one feature each (`api_keys = ...`).
+    pub(crate) features: super::feature_args::FeatureArgs,
 }
 
 impl ApiArgs {
@@ -26,6 +28,7 @@ impl ApiArgs {
             scopes: None,
             scopes_reported: false,
             passthrough: Vec::new(),
+            features: Default::default(),
         };
         let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
             Ok(metas) => metas,
@@ -36,6 +39,9 @@ impl ApiArgs {
             }
         };
         for meta in metas {
+            if parsed.features.take(&meta, cx) {
+                continue;
+            }
             if !meta.path().is_ident("scopes") {
                 parsed.passthrough.push(meta);
                 continue;

@@ -5,10 +5,15 @@
 //! expands, so the guard (a parameter that runs first) and the documented 401/403
 //! (a return-type wrapper) can only be added by a macro that runs before it: this one.
 
+mod api_key;
 mod ast;
 mod attr;
+mod client_cert;
 mod expand;
+mod feature_args;
+mod method_parts;
 mod valid;
+mod version;
 
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;

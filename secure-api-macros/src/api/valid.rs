@@ -58,8 +58,19 @@ pub(crate) fn check(api: &Api, cx: &mut Ctxt) {
             operation.requirements.first(),
             operation.rate_limits.first(),
         ) {
-            (Some((attr, _)), _) => Some((attr, "#[requires_scopes]")),
-            (None, Some((attr, _))) => Some((attr, "#[rate_limit]")),
+            (Some((attr, _)), _) => Some((quote::quote!(#attr), "#[requires_scopes]")),
+            (None, Some((attr, _))) => Some((quote::quote!(#attr), "#[rate_limit]")),
+            (None, None) if operation.api_key.is_used() => {
+                Some((operation.api_key.written(method), "#[requires_api_key]"))
+            }
+            (None, None)
+                if operation.client_cert.is_used() && operation.principal_params.is_empty() =>
+            {
+                Some((
+                    operation.client_cert.written(ident),
+                    "#[requires_client_cert]",
+                ))
+            }
             (None, None) => None,
         };
         if !operation.has_oai
@@ -88,8 +99,18 @@ pub(crate) fn check(api: &Api, cx: &mut Ctxt) {
             );
         }
         check_rate_limits(operation, cx);
+        operation.api_key.check(method, cx);
+        operation.client_cert.check(cx);
         let needs_token =
             !operation.requirements.is_empty() || !operation.principal_params.is_empty();
+        if needs_token && operation.api_key.is_used() {
+            cx.error_spanned_by(
+                operation.api_key.written(method),
+                "an operation takes a bearer token or an API key, not both: remove \
+                 #[requires_scopes] and the `Principal` parameter, or #[requires_api_key] \
+                 and the `ApiKeyIdentity` parameter",
+            );
+        }
         if api.args.scopes.is_none() && !api.args.scopes_reported && needs_token {
             let target = match operation.requirements.first() {
                 Some((attr, _)) => quote::quote!(#attr),

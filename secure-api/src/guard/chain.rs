@@ -3,9 +3,12 @@
 //! [`GuardChain`] (through poem-openapi's per-operation `transform`), so the checks
 //! run before poem-openapi extracts a single parameter, the body included.
 
+use super::api_key::{VerifiedApiKey, api_keys};
 use super::bearer::{VerifiedPrincipal, authenticator};
 use super::rate_limit::LimitRun;
-use crate::{ratelimit::RateLimit, scope::Requirement};
+use crate::{
+    apikey::ApiKeyRequirement, ratelimit::RateLimit, scope::Requirement, version::VersionPolicy,
+};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::marker::PhantomData;
 
@@ -30,6 +33,13 @@ pub trait OperationPolicy: Send + Sync + 'static {
     const VALIDATED_BODY: bool = false;
     /// The operation's rate limits; a request must be admitted by all of them.
     const LIMITS: &'static [RateLimit] = &[];
+    /// What the API key must be; `None` when the operation needs no key.
+    const API_KEY: Option<ApiKeyRequirement> = None;
+    /// The operation's API version and its lifecycle; `None` when it is unversioned.
+    const VERSION: Option<VersionPolicy> = None;
+    /// Whether the operation is served only over mutual TLS, to a verified client
+    /// certificate.
+    const CLIENT_CERT: bool = false;
 }
 
 /// Any valid bearer token, whatever its scopes: the policy of an operation that takes
@@ -81,11 +91,35 @@ impl<E, P> GuardChain<E, P> {
 impl<E: Endpoint, P: OperationPolicy> Endpoint for GuardChain<E, P> {
     type Output = Response;
 
-    async fn call(&self, mut request: Request) -> poem::Result<Response> {
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        let Some(version) = P::VERSION else {
+            return self.checks_then_operation(request).await;
+        };
+        // A retired version answers 410 before any other check; every answer of a
+        // deprecated one, refusals included, carries its lifecycle headers.
+        let path = request.original_uri().path().to_owned();
+        if version.is_gone(std::time::SystemTime::now()) {
+            return Ok(version.gone(&path));
+        }
+        let mut response = self
+            .checks_then_operation(request)
+            .await
+            .unwrap_or_else(|error| error.into_response());
+        version.decorate(&path, &mut response);
+        Ok(response)
+    }
+}
+
+impl<E: Endpoint, P: OperationPolicy> GuardChain<E, P> {
+    async fn checks_then_operation(&self, mut request: Request) -> poem::Result<Response> {
+        if P::CLIENT_CERT {
+            crate::mtls::client_cert(&request)?;
+        }
         let mut limits = LimitRun::start(P::LIMITS, &request);
         if let Some(limits) = &mut limits {
             limits.before_authentication().await?;
         }
+        // Authentication: a bearer token or an API key (never both: a compile error).
         let mut verified = None;
         if let Some(requirement) = P::BEARER {
             let authenticated = match authenticator(&request) {
@@ -103,6 +137,26 @@ impl<E: Endpoint, P: OperationPolicy> Endpoint for GuardChain<E, P> {
             request
                 .extensions_mut()
                 .insert(VerifiedPrincipal::new(principal, requirement));
+        }
+        if let Some(requirement) = P::API_KEY {
+            let authenticated = match api_keys(&request) {
+                Ok(keys) => keys.authenticate(&request, requirement).await,
+                Err(rejection) => Err(rejection),
+            };
+            let identity = match (authenticated, &mut limits) {
+                (Ok(identity), _) => identity,
+                (Err(rejection), None) => return Err(rejection.into()),
+                (Err(rejection), Some(limits)) => {
+                    return Err(limits.refused_by_guard(rejection.into()).await);
+                }
+            };
+            // `key = api_key` limits count per verified key, never per presented value.
+            request
+                .extensions_mut()
+                .insert(crate::ratelimit::ApiKeyId(identity.key_id()));
+            request
+                .extensions_mut()
+                .insert(VerifiedApiKey::new(identity, requirement));
         }
         if let Some(limits) = &mut limits {
             limits

@@ -8,12 +8,18 @@
 //! caller gets its 401/403 (never a 422 for a bad body) and costs no body parsing.
 //! The order is fixed:
 //!
-//! 1. host (trusted hosts),
+//! 1. host (trusted hosts: [`App`](crate::App) checks it once for every request,
+//!    routed or not, before anything else),
 //! 2. limits keyed by client IP,
-//! 3. authentication (the bearer token, its subject still known and enabled),
+//! 3. authentication (the client certificate of an mTLS-only operation; the bearer
+//!    token, its subject still known and enabled; the API key, known to the store),
 //! 4. scopes,
 //! 5. limits keyed by the principal,
 //! 6. the body, then the handler; security headers on the way out.
+//!
+//! An operation of an API version past its sunset (with `gone_after_sunset`) answers
+//! 410 right after the host check; every answer of a deprecated version, refusals
+//! included, carries its lifecycle headers ([`crate::version`]).
 //!
 //! # Without the macros
 //!
@@ -56,11 +62,14 @@
 //! Outside poem-openapi, [`Authenticator::authenticate`] does the same for any poem
 //! handler.
 
+mod api_key;
 mod bearer;
 mod chain;
 mod rate_limit;
 
 pub use crate::response::Guarded;
+pub(crate) use api_key::documented_refusals as documented_api_key_refusals;
+pub use api_key::{ApiKeyAuthorized, ApiKeyRejection};
 pub(crate) use bearer::register_scheme;
 pub use bearer::{AuthRejection, Authenticator, Authorized};
 pub(crate) use chain::requires_scopes;

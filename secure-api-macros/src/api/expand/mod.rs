@@ -14,11 +14,15 @@
 //! Everything sits in an anonymous `const _: () = { ... };` that imports
 //! `poem_openapi` from `secure_api`, so the user's crate needs no other dependency.
 
+mod api_key;
 mod bearer;
 mod body;
+mod client_cert;
 mod rate_limit;
+mod version;
 
 use super::ast::{Api, Operation};
+use super::feature_args::FeatureArgs;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::{FnArg, ImplItem, ImplItemFn, Pat, PatIdent, ReturnType, Visibility};
@@ -44,13 +48,14 @@ pub(crate) struct OperationNames {
 
 pub(crate) fn expand(mut api: Api) -> TokenStream {
     let scopes = api.args.scopes.clone();
+    let features = &api.args.features;
     let passthrough = &api.args.passthrough;
     let mut support = Vec::new();
     let mut inner_methods = Vec::new();
 
     for operation in &api.operations {
         let method = operation.method(&api.item).clone();
-        let generated = expand_operation(operation, method, scopes.as_ref());
+        let generated = expand_operation(operation, method, scopes.as_ref(), features);
         support.push(generated.support);
         inner_methods.push(generated.inner);
         api.item.items[operation.index] = ImplItem::Fn(generated.outer);
@@ -95,6 +100,7 @@ fn expand_operation(
     operation: &Operation,
     method: ImplItemFn,
     scopes: Option<&syn::Path>,
+    features: &FeatureArgs,
 ) -> GeneratedOperation {
     let ident = method.sig.ident.clone();
     let inner_ident = format_ident!("__secure_api_{}", ident);
@@ -106,10 +112,16 @@ fn expand_operation(
     let policy = &names.policy;
 
     // Each feature's part, in guard order.
-    let mut parts = Vec::new();
+    let mut parts = vec![client_cert::contribution(operation)];
     if let Some(scopes) = scopes {
         parts.push(bearer::contribution(operation, &names, scopes));
     }
+    parts.push(api_key::contribution(
+        operation,
+        &names,
+        &features.api_key_scheme(),
+    ));
+    parts.push(version::contribution(operation, &names));
     parts.push(rate_limit::contribution(operation, &names));
     parts.push(body::contribution(operation));
     let policy_items = parts.iter().flat_map(|part| &part.policy_items);

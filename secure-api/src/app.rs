@@ -1,0 +1,175 @@
+//! [`App`]: a service's routes behind the service-wide protections, in one fixed order.
+
+use crate::{cors::CorsPolicy, headers::SecurityHeaders, hosts::TrustedHosts};
+use poem::{Endpoint, IntoResponse, Request, Response, http::Extensions};
+use std::{fmt, sync::Arc};
+
+/// A service's routes with what every request of a service built with secure-api
+/// goes through, outermost first:
+///
+/// 1. [trusted hosts](crate::hosts): a `Host` the service does not answer to gets 400
+///    before anything else runs (when configured: any host is allowed otherwise, and a
+///    warning says so at start);
+/// 2. [CORS](crate::cors): preflights answered, `Access-Control-*` on the way out
+///    (when configured: no CORS header otherwise, so browsers allow same-origin only);
+/// 3. the request data the guards read ([`Authenticator`](crate::Authenticator),
+///    ...);
+/// 4. the routes, where each guarded operation runs its own
+///    [chain of checks](crate::guard);
+/// 5. the [security headers](crate::headers) on every response, the 400 of step 1,
+///    the router's 404 and 405 and every error included (on by default).
+///
+/// ```
+/// use secure_api::{App, cors::CorsPolicy, headers::SecurityHeaders, hosts::TrustedHosts};
+/// use secure_api::poem::{self, Route, Server, handler, listener::TcpListener};
+///
+/// #[handler]
+/// fn hello() -> &'static str { "hello" }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let app = App::new(Route::new().at("/hello", hello))
+///     .trusted_hosts(TrustedHosts::new(["localhost", "api.example.com"])?)
+///     .cors(CorsPolicy::new(["https://frontend.example.com"])?)
+///     .security_headers(SecurityHeaders::builder().swagger_ui("/docs").build()?);
+/// let server = Server::new(TcpListener::bind("127.0.0.1:0")).run(app);
+/// # Ok(())
+/// # }
+/// ```
+pub struct App<E> {
+    routes: E,
+    hosts: Option<TrustedHosts>,
+    cors: Option<CorsPolicy>,
+    headers: SecurityHeaders,
+    data: Vec<InsertData>,
+}
+
+/// Puts one value of request data into a request.
+type InsertData = Arc<dyn Fn(&mut Extensions) + Send + Sync>;
+
+impl<E: fmt::Debug> fmt::Debug for App<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("routes", &self.routes)
+            .field("hosts", &self.hosts)
+            .field("cors", &self.cors)
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Endpoint> App<E> {
+    /// `routes` behind the default protections: the security headers; no host check
+    /// and no CORS until configured.
+    ///
+    /// ```
+    /// # use secure_api::App;
+    /// let app = App::new(secure_api::poem::Route::new());
+    /// ```
+    pub fn new(routes: E) -> Self {
+        App {
+            routes,
+            hosts: None,
+            cors: None,
+            headers: SecurityHeaders::default(),
+            data: Vec::new(),
+        }
+    }
+
+    /// Answers only requests for these hosts.
+    ///
+    /// ```
+    /// # use secure_api::{App, hosts::TrustedHosts};
+    /// let app = App::new(secure_api::poem::Route::new())
+    ///     .trusted_hosts(TrustedHosts::new(["api.example.com"]).unwrap());
+    /// ```
+    pub fn trusted_hosts(mut self, hosts: TrustedHosts) -> Self {
+        self.hosts = Some(hosts);
+        self
+    }
+
+    /// Lets pages of these origins call the service.
+    ///
+    /// ```
+    /// # use secure_api::{App, cors::CorsPolicy};
+    /// let app = App::new(secure_api::poem::Route::new())
+    ///     .cors(CorsPolicy::new(["https://frontend.example.com"]).unwrap());
+    /// ```
+    pub fn cors(mut self, cors: CorsPolicy) -> Self {
+        self.cors = Some(cors);
+        self
+    }
+
+    /// Replaces the default security headers.
+    ///
+    /// ```
+    /// # use secure_api::{App, headers::SecurityHeaders};
+    /// let app = App::new(secure_api::poem::Route::new())
+    ///     .security_headers(SecurityHeaders::builder().swagger_ui("/docs").build().unwrap());
+    /// ```
+    pub fn security_headers(mut self, headers: SecurityHeaders) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// Makes `value` request data (what `.data(value)` does on a poem endpoint): the
+    /// guards find their services ([`Authenticator`](crate::Authenticator), ...) there.
+    ///
+    /// ```
+    /// # use secure_api::App;
+    /// #[derive(Clone)]
+    /// struct Config { greeting: &'static str }
+    /// let app = App::new(secure_api::poem::Route::new()).data(Config { greeting: "hi" });
+    /// ```
+    pub fn data<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.data.push(Arc::new(move |extensions: &mut Extensions| {
+            extensions.insert(value.clone());
+        }));
+        self
+    }
+
+    /// Steps 1 to 4: everything but the headers.
+    async fn serve(&self, mut request: Request) -> Response {
+        if let Some(hosts) = &self.hosts
+            && let Err(problem) = hosts.check(&request)
+        {
+            return problem.into_response();
+        }
+        if let Some(cors) = &self.cors
+            && let Some(answer) = cors.preflight(&request)
+        {
+            return answer;
+        }
+        let origin = request.headers().get(poem::http::header::ORIGIN).cloned();
+        for insert in &self.data {
+            insert(request.extensions_mut());
+        }
+        let mut response = self.routes.get_response(request).await;
+        if let Some(cors) = &self.cors {
+            cors.decorate(origin.as_ref(), &mut response);
+        }
+        response
+    }
+}
+
+impl<E: Endpoint> Endpoint for App<E> {
+    type Output = Response;
+
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        if self.hosts.is_none() {
+            warn_once_any_host();
+        }
+        let path = request.original_uri().path().to_owned();
+        let response = self.serve(request).await;
+        Ok(self.headers.apply(&path, response).await)
+    }
+}
+
+fn warn_once_any_host() {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            "no trusted hosts are configured: requests for any Host are answered; \
+             call App::trusted_hosts with the names this service is reached by"
+        );
+    });
+}
