@@ -46,6 +46,14 @@ impl KeyedApi {
         Json(key.owner().to_owned())
     }
 
+    /// Two requests per minute for each key
+    #[oai(path = "/metered", method = "get")]
+    #[requires_api_key]
+    #[rate_limit(2, per = "60s", key = api_key)]
+    async fn metered(&self, key: ApiKeyIdentity) -> Json<String> {
+        Json(key.owner().to_owned())
+    }
+
     /// No key needed
     #[oai(path = "/free", method = "get")]
     async fn free(&self) -> Json<&'static str> {
@@ -404,4 +412,20 @@ async fn keys_never_reach_the_logs() {
     for key in [keys.generated.as_str(), wrong.as_str(), KEY_1] {
         assert!(!logged.contains(key), "{key} is in the logs:\n{logged}");
     }
+}
+
+#[tokio::test]
+async fn key_limits_count_per_verified_key_not_per_client() {
+    let keys = serve_keys().await;
+    let metered = |key: &str| keys.get("/metered").header("X-API-Key", key).send();
+    for _ in 0..2 {
+        assert_eq!(metered(KEY_1).await.unwrap().status(), 200);
+    }
+    let refused = metered(KEY_1).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    // The same client with another key has a budget of its own...
+    assert_eq!(metered(KEY_2).await.unwrap().status(), 200);
+    // ...and a wrong key is refused as a wrong key, not as an exhausted one.
+    assert_eq!(metered("not_a_key").await.unwrap().status(), 401);
 }
