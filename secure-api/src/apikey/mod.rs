@@ -309,12 +309,7 @@ impl ApiKeys {
     ) -> Result<ApiKeyIdentity, ApiKeyRejection> {
         let result = self.check(request, requirement).await;
         if let Err(rejection) = &result {
-            tracing::info!(
-                method = %request.method(),
-                path = %request.uri().path(),
-                reason = %rejection,
-                "API key refused"
-            );
+            crate::guard::log_refusal(request, "API key", rejection);
         }
         result
     }

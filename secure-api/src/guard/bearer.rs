@@ -158,12 +158,7 @@ impl Authenticator {
     ) -> Result<Principal, AuthRejection> {
         let result = self.check(request, requirement).await;
         if let Err(rejection) = &result {
-            tracing::info!(
-                method = %request.method(),
-                path = %request.uri().path(),
-                reason = %rejection,
-                "bearer authentication refused"
-            );
+            super::log_refusal(request, "bearer authentication", rejection);
         }
         result.map_err(|kind| AuthRejection {
             kind,

@@ -74,3 +74,18 @@ pub(crate) use bearer::register_scheme;
 pub use bearer::{AuthRejection, Authenticator, Authorized};
 pub(crate) use chain::requires_scopes;
 pub use chain::{AnyValidToken, GuardChain, OperationPolicy};
+
+/// One log line per refused request, alike for every guard: the reason is for the
+/// server's log only, and the credential itself is never written.
+pub(crate) fn log_refusal(
+    request: &poem::Request,
+    guard: &'static str,
+    reason: &dyn std::fmt::Display,
+) {
+    tracing::info!(
+        method = %request.method(),
+        path = %request.uri().path(),
+        %reason,
+        "{guard} refused"
+    );
+}
