@@ -391,3 +391,27 @@ async fn the_flagship_refuses_to_start_on_an_unreachable_redis() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn after_a_failure_redis_is_left_alone_for_a_pause() {
+    let mut redis = RedisServer::start();
+    let store = RedisStore::builder(&redis.url())
+        .timeout(Duration::from_millis(500))
+        .pause_after_failure(Duration::from_secs(600))
+        .connect()
+        .await
+        .unwrap();
+    let limiter = Limiter::builder(store).build();
+    let server = serve_limited(Some(limiter.clone())).await;
+    assert!(header(&server.get("/burst").await, "ratelimit").is_some());
+    redis.kill();
+    assert!(header(&server.get("/burst").await, "ratelimit").is_none());
+    // Redis is back, but within the pause nobody waits on it: every check fails at once.
+    redis.start_again();
+    for _ in 0..3 {
+        let response = server.get("/burst").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(header(&response, "ratelimit").is_none());
+    }
+    assert_eq!(limiter.stats().failed_open, 4);
+}
