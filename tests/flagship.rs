@@ -550,16 +550,21 @@ fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
     response.headers()[name].to_str().unwrap()
 }
 
+async fn call(service: &Service, method: reqwest::Method, path: &str) -> reqwest::Response {
+    service
+        .client
+        .request(method, service.url(path))
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn public_and_sensitive_endpoints_are_limited_per_client_ip() {
     let service = Service::start().await;
+    let (get, post) = (reqwest::Method::GET, reqwest::Method::POST);
     for i in 0..100 {
-        let response = service
-            .client
-            .get(service.url("/api/public"))
-            .send()
-            .await
-            .unwrap();
+        let response = call(&service, get.clone(), "/api/public").await;
         assert_eq!(response.status(), StatusCode::OK, "request {i}");
         assert_eq!(
             header(&response, "ratelimit-policy"),
@@ -574,24 +579,14 @@ async fn public_and_sensitive_endpoints_are_limited_per_client_ip() {
             );
         }
     }
-    let refused = service
-        .client
-        .get(service.url("/api/public"))
-        .send()
-        .await
-        .unwrap();
+    let refused = call(&service, get, "/api/public").await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = header(&refused, "retry-after").parse().unwrap();
     assert!(retry_after >= 1);
     assert_eq!(header(&refused, "content-type"), "application/problem+json");
 
     for _ in 0..10 {
-        let response = service
-            .client
-            .post(service.url("/api/sensitive"))
-            .send()
-            .await
-            .unwrap();
+        let response = call(&service, post.clone(), "/api/sensitive").await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = response.json().await.unwrap();
         assert_eq!(
@@ -599,12 +594,7 @@ async fn public_and_sensitive_endpoints_are_limited_per_client_ip() {
             json!({"message": "This is a more strictly rate-limited endpoint"})
         );
     }
-    let refused = service
-        .client
-        .post(service.url("/api/sensitive"))
-        .send()
-        .await
-        .unwrap();
+    let refused = call(&service, post, "/api/sensitive").await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     // 6 s per unit, less the time the ten requests took (whole seconds, rounded up).
     let retry_after = header(&refused, "retry-after");

@@ -2,7 +2,7 @@
 //! (install it with `apt-get install redis-server`).
 
 use reqwest::StatusCode;
-use secure_api::ratelimit::{FailureMode, Limiter, RedisStore};
+use secure_api::ratelimit::{FailureMode, Limiter, RedisStore, RedisStoreBuilder};
 use secure_api_tests::{
     limited_api::{
         LimitedServer, assert_ratelimit, exhaust_burst, header, serve_limited, statuses,
@@ -21,6 +21,17 @@ async fn limiter(redis: &RedisServer, mode: FailureMode) -> Limiter {
         .await
         .expect("connect to the test redis-server");
     Limiter::builder(store).failure_mode(mode).build()
+}
+
+/// [`LimitedApi`](secure_api_tests::limited_api::LimitedApi) over a store on the
+/// test Redis, failing open; and its limiter, to read its counters.
+async fn serve_on(store: RedisStoreBuilder) -> (LimitedServer, Limiter) {
+    let store = store
+        .connect()
+        .await
+        .expect("connect to the test redis-server");
+    let limiter = Limiter::builder(store).build();
+    (serve_limited(Some(limiter.clone())).await, limiter)
 }
 
 #[tokio::test]
@@ -229,13 +240,8 @@ async fn when_redis_dies_fail_closed_refuses_with_retry_after_until_it_is_back()
 #[tokio::test]
 async fn a_redis_that_stops_answering_is_a_failure_not_a_wait() {
     let redis = RedisServer::start();
-    let store = RedisStore::builder(&redis.url())
-        .timeout(Duration::from_millis(100))
-        .connect()
-        .await
-        .unwrap();
-    let limiter = Limiter::builder(store).build();
-    let server = serve_limited(Some(limiter.clone())).await;
+    let store = RedisStore::builder(&redis.url()).timeout(Duration::from_millis(100));
+    let (server, limiter) = serve_on(store).await;
     assert!(header(&server.get("/burst").await, "ratelimit").is_some());
 
     // Redis holds every command for 5 s.
@@ -390,4 +396,24 @@ async fn the_flagship_refuses_to_start_on_an_unreachable_redis() {
         error.ends_with("start Redis, or unset the variable to limit in memory"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn after_a_failure_redis_is_left_alone_for_a_pause() {
+    let mut redis = RedisServer::start();
+    let store = RedisStore::builder(&redis.url())
+        .timeout(Duration::from_millis(500))
+        .pause_after_failure(Duration::from_secs(600));
+    let (server, limiter) = serve_on(store).await;
+    assert!(header(&server.get("/burst").await, "ratelimit").is_some());
+    redis.kill();
+    assert!(header(&server.get("/burst").await, "ratelimit").is_none());
+    // Redis is back, but within the pause nobody waits on it: every check fails at once.
+    redis.start_again();
+    for _ in 0..3 {
+        let response = server.get("/burst").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(header(&response, "ratelimit").is_none());
+    }
+    assert_eq!(limiter.stats().failed_open, 4);
 }

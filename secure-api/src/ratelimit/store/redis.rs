@@ -7,7 +7,14 @@ use redis::{
     Client, Script,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
-use std::{fmt, time::Duration};
+use std::{
+    fmt,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 /// The GCRA of [`Gcra`], once more in Lua: Redis runs a script without interleaving
 /// other commands, so a batch is atomic, and `TIME` is the one clock every replica
@@ -74,8 +81,10 @@ const MAX_PARTITION_BYTES: usize = 64;
 ///   clients that are inside a window.
 /// - One multiplexed connection ([`ConnectionManager`]) that reconnects by itself,
 ///   and a short timeout on every call (50 ms by default): a slow or dead Redis is an
-///   error, never a hang. What a request then gets is the
-///   [`FailureMode`](crate::ratelimit::FailureMode) of the limiter.
+///   error, never a hang. After a failure, checks fail at once, without waiting on
+///   Redis, for a short pause (500 ms by default); then one tries again. What a
+///   request gets meanwhile is the [`FailureMode`](crate::ratelimit::FailureMode) of
+///   the limiter.
 ///
 /// Standalone Redis (or a primary): a check's keys span hash slots, which Redis
 /// Cluster does not allow in one script.
@@ -98,6 +107,10 @@ pub struct RedisStore {
     script: Script,
     prefix: String,
     timeout: Duration,
+    pause: Duration,
+    /// Until when checks fail without asking Redis, in nanoseconds since `epoch`.
+    paused_until: Arc<AtomicU64>,
+    epoch: Instant,
 }
 
 impl fmt::Debug for RedisStore {
@@ -116,6 +129,7 @@ pub struct RedisStoreBuilder {
     prefix: String,
     timeout: Duration,
     connect_timeout: Duration,
+    pause: Duration,
 }
 
 impl RedisStore {
@@ -130,10 +144,27 @@ impl RedisStore {
             prefix: "secure-api:rl:".to_owned(),
             timeout: Duration::from_millis(50),
             connect_timeout: Duration::from_secs(1),
+            pause: Duration::from_millis(500),
         }
     }
 
     async fn run(&self, checks: &[Check<'_>], op: Op) -> Result<Vec<Decision>, StoreError> {
+        let now = self.epoch.elapsed().as_nanos() as u64;
+        if now < self.paused_until.load(Ordering::Relaxed) {
+            return Err(StoreError(
+                "Redis failed a moment ago; not asked again until the pause is over".to_owned(),
+            ));
+        }
+        let result = self.ask(checks, op).await;
+        if result.is_err() {
+            let until = self.epoch.elapsed() + self.pause;
+            self.paused_until
+                .store(until.as_nanos() as u64, Ordering::Relaxed);
+        }
+        result
+    }
+
+    async fn ask(&self, checks: &[Check<'_>], op: Op) -> Result<Vec<Decision>, StoreError> {
         let mut invocation = self.script.prepare_invoke();
         invocation.arg(match op {
             Op::Consume => 1,
@@ -216,6 +247,18 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// How long checks fail at once after a failure, before one asks Redis again
+    /// (default 500 ms): during an outage, requests do not each wait for the timeout.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let builder = secure_api::ratelimit::RedisStore::builder("redis://127.0.0.1/").pause_after_failure(Duration::from_secs(1));
+    /// ```
+    pub fn pause_after_failure(mut self, pause: Duration) -> Self {
+        self.pause = pause;
+        self
+    }
+
     /// How long connecting may take, at start and on each reconnection (default 1 s).
     ///
     /// ```
@@ -270,6 +313,9 @@ impl RedisStoreBuilder {
             script,
             prefix: self.prefix,
             timeout: self.timeout,
+            pause: self.pause,
+            paused_until: Arc::new(AtomicU64::new(0)),
+            epoch: Instant::now(),
         })
     }
 }
