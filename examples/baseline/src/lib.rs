@@ -197,7 +197,7 @@ fn check_limit<K: std::hash::Hash + Eq + Clone>(
             Ok((policy, format!("\"{name}\";r={remaining};t=0")))
         }
         Err(not_until) => {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let wait = not_until.wait_time_from(limiter.clock().now());
             let retry = wait.as_secs().max(1);
             let mut response = problem(StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded");
             let headers = response.headers_mut();
@@ -707,7 +707,14 @@ pub async fn start(addr: &str) -> Result<Running, Box<dyn std::error::Error>> {
         dummy_hash: hash_password("dummy password for unknown users"),
         api_key_mac,
         api_keys,
-        public_limit: keyed(100),
+        // The load run raises it (as the flagship's SECURE_API_RATE_LIMITS does) to
+        // measure the admitted path.
+        public_limit: keyed(
+            std::env::var("BASELINE_PUBLIC_PER_MINUTE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(100),
+        ),
         sensitive_limit: keyed(10),
         user_limit: keyed(100),
     });
