@@ -24,9 +24,15 @@ impl Principal {
     /// Wraps verified claims. Only the guard (or your own code, after verifying) builds one.
     ///
     /// ```
-    /// # use secure_api::{Principal, token::AccessClaims};
-    /// # fn claims() -> AccessClaims { unimplemented!() }
-    /// # fn demo() { let who = Principal::from_verified_claims(claims()); }
+    /// use secure_api::{Principal, token::{SigningKey, TokenService}};
+    ///
+    /// let tokens = TokenService::builder().issuer("i").audience("a")
+    ///     .signing_key(SigningKey::hs256("k", &[7u8; 32])?).build()?;
+    /// let issued = tokens.issue("alice", &["users:read"])?;
+    /// let who = Principal::from_verified_claims(tokens.verify(&issued.access_token)?);
+    /// assert_eq!(who.subject(), "alice");
+    /// assert!(who.has_scope("users:read"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_verified_claims(claims: AccessClaims) -> Self {
         Principal {
