@@ -8,6 +8,7 @@ pub mod tls;
 use secure_api::poem_openapi;
 
 pub mod limited_api;
+pub mod postgres_server;
 pub mod redis_server;
 use secure_api::{
     Authenticator,

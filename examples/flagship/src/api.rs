@@ -1,13 +1,13 @@
 //! The seed's API, as a service author writes it with secure-api.
 
-use crate::store::{Profile, Users};
+use crate::store::{CreateError, Database, Profile};
 use secure_api::{
     mtls::ClientCert,
     password::PasswordHasher,
     poem_openapi::{self, ApiResponse, Object, payload::Json},
     prelude::*,
     problem::ProblemJson,
-    users::UserRecord,
+    users::{StoreError, UserRecord},
 };
 
 #[derive(Scopes)]
@@ -100,7 +100,8 @@ pub enum CreateUserResponse {
     /// A user with this name exists.
     #[oai(status = 409)]
     Conflict(ProblemJson),
-    /// The password could not be hashed now (the hashing pool is saturated); retry.
+    /// The password could not be hashed now (the hashing pool is saturated), or the
+    /// user database is unavailable; retry.
     #[oai(status = 503)]
     Unavailable(ProblemJson),
 }
@@ -110,8 +111,26 @@ pub struct Message {
     pub message: String,
 }
 
+/// The user database did not answer: 503, and the cause in the log only.
+#[derive(ApiResponse)]
+pub enum StoreUnavailable {
+    /// The user database is unavailable; retry.
+    #[oai(status = 503)]
+    Unavailable(ProblemJson),
+}
+
+impl From<StoreError> for StoreUnavailable {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "the user database failed");
+        StoreUnavailable::Unavailable(ProblemJson::new(
+            503,
+            "the user database is unavailable; retry",
+        ))
+    }
+}
+
 pub struct UsersApi {
-    pub users: Users,
+    pub db: Database,
     pub hasher: PasswordHasher,
 }
 
@@ -119,21 +138,23 @@ pub struct UsersApi {
 impl UsersApi {
     /// The caller's own profile
     #[oai(path = "/users/me/", method = "get")]
-    async fn me(&self, who: Principal) -> Json<Option<User>> {
-        let user = self.users.get(who.subject());
-        Json(user.map(|(record, profile)| User::from_parts(record, profile)))
+    async fn me(&self, who: Principal) -> Result<Json<Option<User>>, StoreUnavailable> {
+        let user = self.db.user(who.subject()).await?;
+        Ok(Json(user.map(|(record, profile)| {
+            User::from_parts(record, profile)
+        })))
     }
 
     /// Every user
     #[oai(path = "/users/", method = "get")]
     #[requires_scopes("users:read")]
-    async fn list(&self) -> Json<Vec<User>> {
-        let users = self.users.all().into_iter();
-        Json(
+    async fn list(&self) -> Result<Json<Vec<User>>, StoreUnavailable> {
+        let users = self.db.users().await?.into_iter();
+        Ok(Json(
             users
                 .map(|(record, profile)| User::from_parts(record, profile))
                 .collect(),
-        )
+        ))
     }
 
     /// Create a user
@@ -167,12 +188,16 @@ impl UsersApi {
             email: Some(new.email),
             full_name: None,
         };
-        match self.users.create(record.clone(), profile.clone()) {
+        match self.db.create_user(&record, &profile).await {
             Ok(()) => CreateUserResponse::Created(Json(User::from_parts(record, profile))),
-            Err(_) => CreateUserResponse::Conflict(ProblemJson::new(
+            Err(CreateError::UsernameTaken) => CreateUserResponse::Conflict(ProblemJson::new(
                 409,
                 "a user with this name already exists",
             )),
+            Err(CreateError::Store(error)) => {
+                let StoreUnavailable::Unavailable(problem) = error.into();
+                CreateUserResponse::Unavailable(problem)
+            }
         }
     }
 }

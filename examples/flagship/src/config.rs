@@ -20,6 +20,9 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Limits overridden at start (`SECURE_API_RATE_LIMITS`), by name.
     pub rate_limit_overrides: Vec<(String, Quota)>,
+    /// Where users and API keys live: `sqlite:PATH` or `postgres://...`; `None`: an
+    /// SQLite database in memory.
+    pub database_url: Option<String>,
 }
 
 /// The names `SECURE_API_RATE_LIMITS` can override: the limits of the API and the
@@ -135,6 +138,10 @@ impl Config {
             }
         };
         let mtls_addr = address(&var, "SECURE_API_MTLS_ADDR", 8443)?;
+        let database_url = var("SECURE_API_DATABASE_URL")
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| database_url(url.trim()))
+            .transpose()?;
         Ok(Config {
             addr,
             tls,
@@ -145,6 +152,7 @@ impl Config {
             login_limit,
             trusted_proxies,
             rate_limit_overrides,
+            database_url,
         })
     }
 }
@@ -164,6 +172,21 @@ fn address(
             ),
         }),
     }
+}
+
+/// A URL of a backend the service speaks. Only the scheme is checked here (the rest
+/// when connecting); the URL itself is never echoed, it may carry a password.
+fn database_url(url: &str) -> Result<String, ConfigError> {
+    const SCHEMES: [&str; 3] = ["sqlite:", "postgres://", "postgresql://"];
+    if SCHEMES.iter().any(|scheme| url.starts_with(scheme)) {
+        return Ok(url.to_owned());
+    }
+    Err(ConfigError {
+        variable: "SECURE_API_DATABASE_URL",
+        problem: "is neither an SQLite nor a PostgreSQL URL; write `sqlite:PATH` (a file, \
+                  created if missing) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`"
+            .to_owned(),
+    })
 }
 
 /// Hex or base64 (standard or URL-safe, padded or not), at least 32 bytes.
@@ -224,6 +247,15 @@ mod tests {
         assert!(config.demo);
         assert!(config.tls.is_none());
         assert_eq!(config.mtls_addr.to_string(), "127.0.0.1:8443");
+    }
+
+    #[test]
+    fn the_database_is_in_memory_unless_a_url_is_set() {
+        assert!(config(&[]).unwrap().database_url.is_none());
+        for url in ["sqlite:users.db", "postgres://app@127.0.0.1:5432/app"] {
+            let set = config(&[("SECURE_API_DATABASE_URL", url)]).unwrap();
+            assert_eq!(set.database_url.as_deref(), Some(url));
+        }
     }
 
     #[test]
@@ -343,5 +375,17 @@ mod tests {
         );
         let error = config(&[("SECURE_API_DEMO", "yes")]).err().unwrap();
         assert!(error.to_string().starts_with("SECURE_API_DEMO:"));
+        let error = config(&[("SECURE_API_DATABASE_URL", "mysql://root:hunter2@db/users")])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.starts_with("SECURE_API_DATABASE_URL: is neither an SQLite nor a PostgreSQL URL"),
+            "{error}"
+        );
+        assert!(
+            !error.contains("hunter2"),
+            "the URL may hold a password: {error}"
+        );
     }
 }

@@ -9,7 +9,7 @@ use api::{PublicApi, UsersApi};
 use config::Config;
 use secure_api::{
     App, Authenticator,
-    apikey::{ApiKeyHasher, ApiKeyRecord, ApiKeys, InMemoryApiKeyStore},
+    apikey::{ApiKeyHasher, ApiKeyRecord, ApiKeys},
     cors::CorsPolicy,
     headers::SecurityHeaders,
     hosts::TrustedHosts,
@@ -27,7 +27,7 @@ use secure_api::{
     users::UserRecord,
 };
 use std::{net::SocketAddr, sync::Arc, time::Duration};
-use store::{Profile, Users};
+use store::{Database, Profile};
 
 /// Tokens of every replica must agree on these, so they are constants, not per process.
 const ISSUER: &str = "secure-api-flagship";
@@ -70,6 +70,13 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
                 "SECURE_API_JWT_SECRET is not set: tokens are signed with a random secret \
                  made at start, and die with the process"
             );
+            if config.database_url.is_some() {
+                tracing::warn!(
+                    "SECURE_API_DATABASE_URL is set but SECURE_API_JWT_SECRET is not: API-key \
+                     digests stored now will not match after a restart, and replicas cannot \
+                     verify each other's tokens; set one secret for every replica"
+                );
+            }
             let mut secret = vec![0u8; 32];
             getrandom::getrandom(&mut secret)?;
             secret
@@ -82,31 +89,31 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
         .signing_key(SigningKey::hs256("main", &secret)?)
         .build()?;
     let hasher = PasswordHasher::new();
-    let users = Users::default();
+    let db = database(config.database_url.as_deref()).await?;
     if config.demo {
-        seed_demo_users(&users, &hasher)?;
+        seed_demo_users(&db, &hasher).await?;
         tracing::info!("SECURE_API_DEMO=1: demo users john/secret and alice/password are seeded");
     }
-    let auth = Authenticator::new(tokens, users.clone());
+    let auth = Authenticator::new(tokens, db.clone());
     let login_throttle = LoginThrottle::new(limiter.clone(), config.login_limit);
-    // Keys are stored as HMAC-SHA256 digests under a secret made at start: the
-    // in-memory store dies with the process too, so nothing outlives it.
-    let key_hasher = ApiKeyHasher::random()?;
-    let key_store = InMemoryApiKeyStore::new();
+    // Keys are stored as HMAC-SHA256 digests under a key derived from the token
+    // secret: replicas configured alike store and find the same digests.
+    let key_hasher = ApiKeyHasher::derived_from(&secret)?;
     if config.demo {
         for (key, owner, scope) in DEMO_API_KEYS {
-            key_store.insert(ApiKeyRecord::new(key_hasher.digest(key), owner, [scope]));
+            db.seed_api_key(&ApiKeyRecord::new(key_hasher.digest(key), owner, [scope]))
+                .await?;
         }
         tracing::info!(
             "SECURE_API_DEMO=1: demo API keys valid_api_key_1 and valid_api_key_2 are seeded"
         );
     }
-    let api_keys = ApiKeys::new(key_hasher, key_store);
+    let api_keys = ApiKeys::new(key_hasher, db.clone());
 
     let api = OpenApiService::new(
         (
             PasswordGrant::new(auth.clone(), hasher.clone()).throttle(login_throttle),
-            UsersApi { users, hasher },
+            UsersApi { db, hasher },
             PublicApi,
         ),
         "secure-api flagship",
@@ -182,6 +189,20 @@ async fn limiter(config: &Config) -> Result<Limiter, Box<dyn std::error::Error>>
     Ok(builder.build())
 }
 
+/// Users and API keys in `SECURE_API_DATABASE_URL`, else in an SQLite database in
+/// memory (the default's tokens die with the process; its users die with it too).
+async fn database(url: Option<&str>) -> Result<Database, Box<dyn std::error::Error>> {
+    let Some(url) = url else {
+        return Ok(Database::connect(store::IN_MEMORY).await?);
+    };
+    // sqlx's errors do not repeat the URL, which may hold a password.
+    let db = Database::connect(url)
+        .await
+        .map_err(|error| format!("SECURE_API_DATABASE_URL: cannot open the database: {error}"))?;
+    tracing::info!("users and API keys are kept in the database of SECURE_API_DATABASE_URL");
+    Ok(db)
+}
+
 /// Ctrl-C or SIGTERM: stop accepting, let in-flight requests finish.
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -202,8 +223,8 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-fn seed_demo_users(
-    users: &Users,
+async fn seed_demo_users(
+    db: &Database,
     hasher: &PasswordHasher,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let demo = [
@@ -225,7 +246,7 @@ fn seed_demo_users(
     for (username, password, full_name, email, scopes) in demo {
         let record = UserRecord {
             username: username.to_owned(),
-            password_hash: hasher.hash_blocking(password)?,
+            password_hash: hasher.hash(password).await?,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             disabled: false,
         };
@@ -233,8 +254,9 @@ fn seed_demo_users(
             email: Some(email.to_owned()),
             full_name: Some(full_name.to_owned()),
         };
-        // Seeding twice (a restart against a kept store) is not an error.
-        let _ = users.create(record, profile);
+        // Seeding twice (a restart, or replicas starting together) is not an error;
+        // a demo user changed since is left as it is.
+        db.seed_user(&record, &profile).await?;
     }
     Ok(())
 }

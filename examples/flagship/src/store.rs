@@ -1,12 +1,48 @@
-//! The service's users: credentials for the framework (through `UserStore`) and the
-//! profile the API shows. In memory for now; one map, so a user and its profile can
-//! never disagree.
+//! The service's database: users (credentials for the framework through `UserStore`,
+//! and the profile the API shows) and API keys (their digests only, through
+//! `ApiKeyStore`).
+//!
+//! One code path for SQLite and PostgreSQL: sqlx's `Any` driver picks the backend from
+//! the URL, and the SQL below is the subset both speak (`$1` parameters, `TEXT` and
+//! `BIGINT` columns, `ON CONFLICT DO NOTHING`).
 
-use secure_api::users::{StoreError, UserRecord, UserStore};
-use std::{
-    collections::BTreeMap,
-    sync::{Arc, RwLock},
+use secure_api::{
+    apikey::{ApiKeyRecord, ApiKeyStore, KeyDigest},
+    users::{StoreError, UserRecord, UserStore},
 };
+use sqlx::{
+    AnyPool, Row,
+    any::{AnyPoolOptions, AnyRow},
+};
+use std::time::Duration;
+
+/// The URL used when `SECURE_API_DATABASE_URL` is not set.
+pub const IN_MEMORY: &str = "sqlite::memory:";
+
+/// The schema, one version per entry, applied in order at start; a version is applied
+/// once, recorded in `schema_version`. A later change is a new entry, never an edit.
+const MIGRATIONS: &[&[&str]] = &[&[
+    // Names compare byte for byte (both backends' default): `Alice` and `alice` are two
+    // users, exactly as the tokens' `sub` and the login throttle see them.
+    "CREATE TABLE users (
+        username      TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        scopes        TEXT NOT NULL,
+        disabled      BIGINT NOT NULL DEFAULT 0,
+        email         TEXT,
+        full_name     TEXT
+    )",
+    // The HMAC-SHA256 digest of each key, in hex: the keys themselves are never stored.
+    "CREATE TABLE api_keys (
+        digest TEXT PRIMARY KEY,
+        owner  TEXT NOT NULL,
+        scopes TEXT NOT NULL
+    )",
+]];
+
+/// Any number, the same for every replica: the PostgreSQL advisory lock that lets one
+/// replica at a time migrate.
+const MIGRATION_LOCK: i64 = 0x5ec0_4e_a91;
 
 #[derive(Clone)]
 pub struct Profile {
@@ -14,48 +50,225 @@ pub struct Profile {
     pub full_name: Option<String>,
 }
 
-#[derive(Clone, Default)]
-pub struct Users {
-    users: Arc<RwLock<BTreeMap<String, (UserRecord, Profile)>>>,
+/// A handle on the database; clones share the connection pool.
+#[derive(Clone)]
+pub struct Database {
+    pool: AnyPool,
 }
 
-pub struct UsernameTaken;
+/// Why a user was not created.
+pub enum CreateError {
+    /// The database's UNIQUE constraint refused the name: it is taken.
+    UsernameTaken,
+    Store(StoreError),
+}
 
-impl Users {
-    /// Adds a user, atomically refusing a taken name (two concurrent creations of one
-    /// name cannot both succeed).
-    pub fn create(&self, record: UserRecord, profile: Profile) -> Result<(), UsernameTaken> {
-        let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
-        if users.contains_key(&record.username) {
-            return Err(UsernameTaken);
+impl Database {
+    /// Connects and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Database, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let options = if url.starts_with("sqlite::memory:") {
+            // Each connection to `:memory:` is a database of its own: keep exactly one,
+            // forever.
+            options
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            options
+        };
+        let database = Database {
+            pool: options.connect(&sqlite_creating_file(url)).await?,
+        };
+        database.migrate().await?;
+        Ok(database)
+    }
+
+    async fn migrate(&self) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if tx.backend_name() == "PostgreSQL" {
+            // Replicas starting together would otherwise race on CREATE TABLE. SQLite
+            // needs no lock: its first write in the transaction locks the file.
+            sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *tx)
+                .await?;
         }
-        users.insert(record.username.clone(), (record, profile));
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY)")
+            .execute(&mut *tx)
+            .await?;
+        let applied: i64 = sqlx::query("SELECT COUNT(*) AS applied FROM schema_version")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("applied")?;
+        for (version, statements) in (1i64..).zip(MIGRATIONS).skip(applied as usize) {
+            for statement in *statements {
+                sqlx::query(statement).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Adds a user. The database decides whether the name is taken, so concurrent
+    /// creations of one name, through any replica, make exactly one user.
+    pub async fn create_user(
+        &self,
+        record: &UserRecord,
+        profile: &Profile,
+    ) -> Result<(), CreateError> {
+        let inserted = sqlx::query(
+            "INSERT INTO users (username, password_hash, scopes, disabled, email, full_name)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&record.username)
+        .bind(&record.password_hash)
+        .bind(record.scopes.join(" "))
+        .bind(i64::from(record.disabled))
+        .bind(&profile.email)
+        .bind(&profile.full_name)
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                Err(CreateError::UsernameTaken)
+            }
+            Err(error) => Err(CreateError::Store(store_error(error))),
+        }
+    }
+
+    /// Adds a user unless the name exists: seeding at start, which every replica may
+    /// do at the same time.
+    pub async fn seed_user(
+        &self,
+        record: &UserRecord,
+        profile: &Profile,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO users (username, password_hash, scopes, disabled, email, full_name)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&record.username)
+        .bind(&record.password_hash)
+        .bind(record.scopes.join(" "))
+        .bind(i64::from(record.disabled))
+        .bind(&profile.email)
+        .bind(&profile.full_name)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
         Ok(())
     }
 
-    pub fn get(&self, username: &str) -> Option<(UserRecord, Profile)> {
-        self.read().get(username).cloned()
+    pub async fn user(&self, username: &str) -> Result<Option<(UserRecord, Profile)>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_USERS} WHERE username = $1"))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        row.as_ref().map(user_from_row).transpose()
     }
 
-    pub fn all(&self) -> Vec<(UserRecord, Profile)> {
-        self.read().values().cloned().collect()
+    pub async fn users(&self) -> Result<Vec<(UserRecord, Profile)>, StoreError> {
+        let rows = sqlx::query(&format!("{SELECT_USERS} ORDER BY username"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter().map(user_from_row).collect()
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, (UserRecord, Profile)>> {
-        self.users.read().unwrap_or_else(|e| e.into_inner())
+    /// Stores an API key's record (its digest, never the key) unless the digest is
+    /// already there: seeding, idempotent across replicas.
+    pub async fn seed_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (digest, owner, scopes) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(hex(&record.digest))
+        .bind(&record.owner)
+        .bind(record.scopes.join(" "))
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
     }
 }
 
-impl UserStore for Users {
+const SELECT_USERS: &str =
+    "SELECT username, password_hash, scopes, disabled, email, full_name FROM users";
+
+fn user_from_row(row: &AnyRow) -> Result<(UserRecord, Profile), StoreError> {
+    let record = UserRecord {
+        username: row.try_get("username").map_err(store_error)?,
+        password_hash: row.try_get("password_hash").map_err(store_error)?,
+        scopes: words(row.try_get("scopes").map_err(store_error)?),
+        disabled: row.try_get::<i64, _>("disabled").map_err(store_error)? != 0,
+    };
+    let profile = Profile {
+        email: row.try_get("email").map_err(store_error)?,
+        full_name: row.try_get("full_name").map_err(store_error)?,
+    };
+    Ok((record, profile))
+}
+
+impl UserStore for Database {
     async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        Ok(self.get(username).map(|(record, _)| record))
+        Ok(self.user(username).await?.map(|(record, _)| record))
     }
 
     async fn set_password_hash(&self, username: &str, phc: &str) -> Result<(), StoreError> {
-        let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
-        if let Some((record, _)) = users.get_mut(username) {
-            record.password_hash = phc.to_owned();
-        }
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
+            .bind(phc)
+            .bind(username)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
         Ok(())
     }
+}
+
+impl ApiKeyStore for Database {
+    async fn find_key(&self, digest: &KeyDigest) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row = sqlx::query("SELECT owner, scopes FROM api_keys WHERE digest = $1")
+            .bind(hex(digest))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(ApiKeyRecord::new(
+            *digest,
+            row.try_get::<String, _>("owner").map_err(store_error)?,
+            words(row.try_get("scopes").map_err(store_error)?),
+        )))
+    }
+}
+
+/// `sqlite:PATH` creates the file when it is missing, unless the URL says otherwise
+/// (`?mode=rw`): a path where nothing exists yet is the normal first start.
+fn sqlite_creating_file(url: &str) -> String {
+    if !url.starts_with("sqlite:") || url.starts_with("sqlite::memory:") || url.contains("mode=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}mode=rwc")
+}
+
+fn words(joined: String) -> Vec<String> {
+    joined.split_whitespace().map(str::to_owned).collect()
+}
+
+fn hex(digest: &KeyDigest) -> String {
+    digest.0.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The database's own words, for the log; requests get a plain 503.
+fn store_error(error: sqlx::Error) -> StoreError {
+    StoreError(error.to_string())
 }

@@ -63,6 +63,10 @@ impl fmt::Debug for ApiKeyHasher {
     }
 }
 
+/// Separates API-key digests from every other use of a master secret; a new version
+/// of the derivation gets a new label.
+const DERIVATION_LABEL: &[u8] = b"secure-api api-key digest v1";
+
 /// The shortest secret accepted: the output size of SHA-256.
 pub const MIN_SECRET_LEN: usize = 32;
 
@@ -83,6 +87,37 @@ impl ApiKeyHasher {
         let mac =
             Hmac::<Sha256>::new_from_slice(secret).map_err(|_| WeakSecret { len: secret.len() })?;
         Ok(ApiKeyHasher { mac })
+    }
+
+    /// A hasher keyed by a secret derived from `master_secret` (another secret of the
+    /// service, such as its token-signing secret, at least 32 bytes):
+    /// `HMAC-SHA256(master_secret, "secure-api api-key digest v1")`. Every replica
+    /// configured with the same master secret stores and finds the same digests, and
+    /// the derived key is useless for anything else (nor can it be turned back into the
+    /// master secret), so one configured secret is enough.
+    ///
+    /// ```
+    /// use secure_api::apikey::ApiKeyHasher;
+    /// let master = [7u8; 32]; // e.g. the decoded SECURE_API_JWT_SECRET
+    /// let replica_a = ApiKeyHasher::derived_from(&master).unwrap();
+    /// let replica_b = ApiKeyHasher::derived_from(&master).unwrap();
+    /// assert_eq!(replica_a.digest("k"), replica_b.digest("k"));
+    /// // Not the same as keying with the master secret itself.
+    /// assert_ne!(replica_a.digest("k"), ApiKeyHasher::new(&master).unwrap().digest("k"));
+    /// assert!(ApiKeyHasher::derived_from(b"short").is_err());
+    /// ```
+    pub fn derived_from(master_secret: &[u8]) -> Result<Self, WeakSecret> {
+        if master_secret.len() < MIN_SECRET_LEN {
+            return Err(WeakSecret {
+                len: master_secret.len(),
+            });
+        }
+        let mut mac = Hmac::<Sha256>::new_from_slice(master_secret).map_err(|_| WeakSecret {
+            len: master_secret.len(),
+        })?;
+        mac.update(DERIVATION_LABEL);
+        let derived: [u8; 32] = mac.finalize().into_bytes().into();
+        ApiKeyHasher::new(&derived)
     }
 
     /// A hasher keyed by a secret made now: digests die with the process, which suits
@@ -151,5 +186,28 @@ mod tests {
             "198a607eb44bfbc69903a0f1cf2bbdc5ba0aa3f3d9ae3c1c7a3b1696a0b68cf7"
         );
         assert_eq!(hasher.digest("Hi There").key_id(), "198a607eb44b");
+    }
+
+    #[test]
+    fn derived_keys_are_hmac_of_the_label() {
+        // python3: k = hmac.new(b"\x0b" * 32, b"secure-api api-key digest v1", sha256).digest();
+        //          hmac.new(k, b"Hi There", sha256).hexdigest()
+        let hasher = ApiKeyHasher::derived_from(&[0x0b; 32]).unwrap();
+        let hex: String = hasher
+            .digest("Hi There")
+            .0
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            hex,
+            "de0bfb200f6c9a3ad11b7b68f1adcc727217f60e57123c5d8857972b643fea8a"
+        );
+        let error = ApiKeyHasher::derived_from(&[1; 16]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("the API-key secret is 16 bytes")
+        );
     }
 }
