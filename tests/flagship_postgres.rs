@@ -119,3 +119,47 @@ async fn an_unreachable_or_malformed_database_stops_the_start_naming_the_variabl
         assert!(!error.contains("hunter2"), "never the password: {error}");
     }
 }
+
+#[tokio::test]
+async fn a_database_that_goes_away_gets_503_never_a_500() {
+    let postgres = PostgresServer::start();
+    let service = Instance::start(&[("SECURE_API_DATABASE_URL", &postgres.url())]).await;
+    let alice = service.token("alice", "password").await;
+    drop(postgres);
+
+    let list = service
+        .client
+        .get(service.url("/users/"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(list.headers()["retry-after"], "1");
+    let body = list.text().await.unwrap();
+    assert!(
+        !body.contains("127.0.0.1") && !body.to_lowercase().contains("refused"),
+        "no database detail: {body}"
+    );
+    assert_eq!(
+        service.create_user(&alice, "late").await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let login = service.login_from("203.0.113.8", "alice", "password").await;
+    assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(login.headers()["retry-after"], "1");
+    let response = service
+        .client
+        .get(service.url("/users/me/"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        service.resource("valid_api_key_1").await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}

@@ -103,7 +103,12 @@ pub enum CreateUserResponse {
     /// The password could not be hashed now (the hashing pool is saturated), or the
     /// user database is unavailable; retry.
     #[oai(status = 503)]
-    Unavailable(ProblemJson),
+    Unavailable(
+        ProblemJson,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 #[derive(Object)]
@@ -116,16 +121,21 @@ pub struct Message {
 pub enum StoreUnavailable {
     /// The user database is unavailable; retry.
     #[oai(status = 503)]
-    Unavailable(ProblemJson),
+    Unavailable(
+        ProblemJson,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 impl From<StoreError> for StoreUnavailable {
     fn from(error: StoreError) -> Self {
         tracing::error!(%error, "the user database failed");
-        StoreUnavailable::Unavailable(ProblemJson::new(
-            503,
-            "the user database is unavailable; retry",
-        ))
+        StoreUnavailable::Unavailable(
+            ProblemJson::new(503, "the user database is unavailable; retry"),
+            1,
+        )
     }
 }
 
@@ -173,10 +183,10 @@ impl UsersApi {
             }
         }
         let Ok(password_hash) = self.hasher.hash(&new.password).await else {
-            return CreateUserResponse::Unavailable(ProblemJson::new(
-                503,
-                "the password could not be hashed now; retry",
-            ));
+            return CreateUserResponse::Unavailable(
+                ProblemJson::new(503, "the password could not be hashed now; retry"),
+                1,
+            );
         };
         let record = UserRecord {
             username: new.username,
@@ -195,8 +205,8 @@ impl UsersApi {
                 "a user with this name already exists",
             )),
             Err(CreateError::Store(error)) => {
-                let StoreUnavailable::Unavailable(problem) = error.into();
-                CreateUserResponse::Unavailable(problem)
+                let StoreUnavailable::Unavailable(problem, retry_after) = error.into();
+                CreateUserResponse::Unavailable(problem, retry_after)
             }
         }
     }

@@ -11,7 +11,7 @@ use secure_api::{
     users::{StoreError, UserRecord, UserStore},
 };
 use sqlx::{
-    AnyPool, Row,
+    AnyConnection, AnyPool, Connection, Row,
     any::{AnyPoolOptions, AnyRow},
 };
 use std::time::Duration;
@@ -67,7 +67,13 @@ impl Database {
     /// Connects and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Database, sqlx::Error> {
         sqlx::any::install_default_drivers();
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let url = sqlite_creating_file(url);
+        // One connection first, for its own error: the pool retries until its timeout
+        // and then says only that it timed out ("connection refused" is the news).
+        AnyConnection::connect(&url).await?.close().await?;
+        // A request waits this long for a connection before its 503: long enough to ride
+        // out a busy pool, short enough that an outage is not a hang.
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(2));
         let options = if url.starts_with("sqlite::memory:") {
             // Each connection to `:memory:` is a database of its own: keep exactly one,
             // forever.
@@ -80,7 +86,7 @@ impl Database {
             options
         };
         let database = Database {
-            pool: options.connect(&sqlite_creating_file(url)).await?,
+            pool: options.connect(&url).await?,
         };
         database.migrate().await?;
         Ok(database)
