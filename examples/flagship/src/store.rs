@@ -42,7 +42,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
 
 /// Any number, the same for every replica: the PostgreSQL advisory lock that lets one
 /// replica at a time migrate.
-const MIGRATION_LOCK: i64 = 0x5ec0_4e_a91;
+const MIGRATION_LOCK: i64 = 0x0005_ec0a_91db;
 
 #[derive(Clone)]
 pub struct Profile {
