@@ -4,7 +4,7 @@
 #[path = "common/flagship.rs"]
 mod common;
 
-use common::{Instance, SHARED_JWT_SECRET, assert_one_created, concurrent_creates, config};
+use common::{Instance, SHARED_JWT_SECRET, assert_concurrent_creates_make_one_user, config};
 use reqwest::StatusCode;
 use secure_api_tests::postgres_server::PostgresServer;
 use serde_json::json;
@@ -68,10 +68,7 @@ async fn users_created_in_postgres_log_in_and_names_are_unique() {
 async fn concurrent_creates_of_one_name_in_postgres_make_one_user() {
     let postgres = PostgresServer::start();
     let service = Instance::start(&[("SECURE_API_DATABASE_URL", &postgres.url())]).await;
-    let alice = service.token("alice", "password").await;
-    let statuses = concurrent_creates(&[&service], &alice, "twin", 20).await;
-    assert_one_created(&statuses);
-    assert_eq!(service.login("twin", "Sup3r-secret").await, StatusCode::OK);
+    assert_concurrent_creates_make_one_user(&[&service], "twin").await;
 }
 
 #[tokio::test]
@@ -127,13 +124,7 @@ async fn a_database_that_goes_away_gets_503_never_a_500() {
     let alice = service.token("alice", "password").await;
     drop(postgres);
 
-    let list = service
-        .client
-        .get(service.url("/users/"))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
+    let list = service.get("/users/", &alice).await;
     assert_eq!(list.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(list.headers()["retry-after"], "1");
     let body = list.text().await.unwrap();
@@ -148,13 +139,7 @@ async fn a_database_that_goes_away_gets_503_never_a_500() {
     let login = service.login_from("203.0.113.8", "alice", "password").await;
     assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(login.headers()["retry-after"], "1");
-    let response = service
-        .client
-        .get(service.url("/users/me/"))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
+    let response = service.get("/users/me/", &alice).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()["retry-after"], "1");
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");

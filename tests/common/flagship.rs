@@ -90,15 +90,19 @@ impl Instance {
             .status()
     }
 
-    /// `GET path` with a bearer token, as JSON.
-    pub async fn get_json(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
+    /// `GET path` with a bearer token.
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
             .get(self.url(path))
             .bearer_auth(token)
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// `GET path` with a bearer token, as JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let response = self.get(path, token).await;
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -150,6 +154,20 @@ pub async fn concurrent_creates(
         statuses.push(attempt.await.unwrap());
     }
     statuses
+}
+
+/// 20 concurrent creations of `username`, over `instances` in turn, as alice: one
+/// user, who then logs in.
+pub async fn assert_concurrent_creates_make_one_user(instances: &[&Instance], username: &str) {
+    let alice = instances[0].token("alice", "password").await;
+    let statuses = concurrent_creates(instances, &alice, username, 20).await;
+    assert_one_created(&statuses);
+    for instance in instances {
+        assert_eq!(
+            instance.login(username, "Sup3r-secret").await,
+            StatusCode::OK
+        );
+    }
 }
 
 /// Exactly one 201 and only 409 besides: the database decided, never a 5xx.

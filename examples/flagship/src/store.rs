@@ -128,18 +128,9 @@ impl Database {
         record: &UserRecord,
         profile: &Profile,
     ) -> Result<(), CreateError> {
-        let inserted = sqlx::query(
-            "INSERT INTO users (username, password_hash, scopes, disabled, email, full_name)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&record.username)
-        .bind(&record.password_hash)
-        .bind(record.scopes.join(" "))
-        .bind(i64::from(record.disabled))
-        .bind(&profile.email)
-        .bind(&profile.full_name)
-        .execute(&self.pool)
-        .await;
+        let inserted = insert_user(INSERT_USER, record, profile)
+            .execute(&self.pool)
+            .await;
         match inserted {
             Ok(_) => Ok(()),
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
@@ -156,20 +147,10 @@ impl Database {
         record: &UserRecord,
         profile: &Profile,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO users (username, password_hash, scopes, disabled, email, full_name)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(&record.username)
-        .bind(&record.password_hash)
-        .bind(record.scopes.join(" "))
-        .bind(i64::from(record.disabled))
-        .bind(&profile.email)
-        .bind(&profile.full_name)
-        .execute(&self.pool)
-        .await
-        .map_err(store_error)?;
+        insert_user(SEED_USER, record, profile)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
         Ok(())
     }
 
@@ -197,7 +178,7 @@ impl Database {
             "INSERT INTO api_keys (digest, owner, scopes) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
         )
-        .bind(hex(&record.digest))
+        .bind(record.digest.to_hex())
         .bind(&record.owner)
         .bind(record.scopes.join(" "))
         .execute(&self.pool)
@@ -205,6 +186,30 @@ impl Database {
         .map_err(store_error)?;
         Ok(())
     }
+}
+
+const INSERT_USER: &str =
+    "INSERT INTO users (username, password_hash, scopes, disabled, email, full_name)
+     VALUES ($1, $2, $3, $4, $5, $6)";
+/// The same, doing nothing when the name exists.
+const SEED_USER: &str =
+    "INSERT INTO users (username, password_hash, scopes, disabled, email, full_name)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT DO NOTHING";
+
+/// `sql` (one of the two above) with the user's values bound.
+fn insert_user<'q>(
+    sql: &'q str,
+    record: &'q UserRecord,
+    profile: &'q Profile,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(&record.username)
+        .bind(&record.password_hash)
+        .bind(record.scopes.join(" "))
+        .bind(i64::from(record.disabled))
+        .bind(&profile.email)
+        .bind(&profile.full_name)
 }
 
 const SELECT_USERS: &str =
@@ -243,7 +248,7 @@ impl UserStore for Database {
 impl ApiKeyStore for Database {
     async fn find_key(&self, digest: &KeyDigest) -> Result<Option<ApiKeyRecord>, StoreError> {
         let row = sqlx::query("SELECT owner, scopes FROM api_keys WHERE digest = $1")
-            .bind(hex(digest))
+            .bind(digest.to_hex())
             .fetch_optional(&self.pool)
             .await
             .map_err(store_error)?;
@@ -268,10 +273,6 @@ fn sqlite_creating_file(url: &str) -> String {
 
 fn words(joined: String) -> Vec<String> {
     joined.split_whitespace().map(str::to_owned).collect()
-}
-
-fn hex(digest: &KeyDigest) -> String {
-    digest.0.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The database's own words, for the log; requests get a plain 503.

@@ -32,6 +32,19 @@ impl KeyDigest {
         self.0[..6].iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// The whole digest in lower-case hex: the form a store that keeps text keeps
+    /// (the digest of a key, never the key).
+    ///
+    /// ```
+    /// use secure_api::apikey::ApiKeyHasher;
+    /// let digest = ApiKeyHasher::new(&[7u8; 32]).unwrap().digest("valid_api_key_1");
+    /// assert_eq!(digest.to_hex().len(), 64);
+    /// assert!(digest.to_hex().starts_with(&digest.key_id()));
+    /// ```
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Compares two digests in constant time.
     ///
     /// ```
@@ -175,14 +188,8 @@ mod tests {
     fn digests_are_hmac_sha256() {
         // echo -n "Hi There" | openssl dgst -sha256 -mac HMAC -macopt hexkey:0b0b...0b (32 bytes)
         let hasher = ApiKeyHasher::new(&[0x0b; 32]).unwrap();
-        let hex: String = hasher
-            .digest("Hi There")
-            .0
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
         assert_eq!(
-            hex,
+            hasher.digest("Hi There").to_hex(),
             "198a607eb44bfbc69903a0f1cf2bbdc5ba0aa3f3d9ae3c1c7a3b1696a0b68cf7"
         );
         assert_eq!(hasher.digest("Hi There").key_id(), "198a607eb44b");
@@ -193,14 +200,8 @@ mod tests {
         // python3: k = hmac.new(b"\x0b" * 32, b"secure-api api-key digest v1", sha256).digest();
         //          hmac.new(k, b"Hi There", sha256).hexdigest()
         let hasher = ApiKeyHasher::derived_from(&[0x0b; 32]).unwrap();
-        let hex: String = hasher
-            .digest("Hi There")
-            .0
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
         assert_eq!(
-            hex,
+            hasher.digest("Hi There").to_hex(),
             "de0bfb200f6c9a3ad11b7b68f1adcc727217f60e57123c5d8857972b643fea8a"
         );
         let error = ApiKeyHasher::derived_from(&[1; 16]).unwrap_err();
