@@ -103,7 +103,10 @@ fn in_flight_login_survives(signal_name: &str) {
         let _ = child.kill();
         panic!("still running {PROMPTLY:?} after its last request ended");
     });
-    assert!(status.success(), "exit status after {signal_name}: {status}");
+    assert!(
+        status.success(),
+        "exit status after {signal_name}: {status}"
+    );
 }
 
 #[test]
