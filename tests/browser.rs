@@ -7,7 +7,9 @@
 //! Needs Debian's `chromium` and `chromium-driver` (`apt-get install -y chromium
 //! chromium-driver`); `.ci/run` installs them.
 
-use flagship::config::Config;
+#[path = "common/flagship.rs"]
+mod flagship_service;
+
 use serde_json::{Value, json};
 use std::{
     net::TcpListener,
@@ -232,19 +234,14 @@ fn operation(path: &str) -> String {
 
 #[tokio::test]
 async fn docs_authorize_as_alice_and_try_users_me() {
-    let config = Config::from_lookup(|name| match name {
-        "SECURE_API_ADDR" => Some("127.0.0.1:0".to_owned()),
-        _ => None,
-    })
-    .expect("config");
-    let running = flagship::start(config).await.expect("start");
-    let base = format!("http://{}", running.addr);
+    let addr = flagship_service::start().await;
+    let base = format!("http://{addr}");
 
     let driver = Chromedriver::start().await;
     let profile = std::env::temp_dir().join(format!(
         "secure-api-browser-{}-{}",
         std::process::id(),
-        running.addr.port()
+        addr.port()
     ));
     let browser = Session::new(&driver, &profile).await;
     browser.open(&format!("{base}/docs")).await;

@@ -2,21 +2,13 @@
 //! by a validator from the ecosystem: `openapi-spec-validator` from PyPI (`.ci/run`
 //! installs it with `pip install openapi-spec-validator==0.9.0`).
 
-use flagship::config::Config;
+#[path = "common/flagship.rs"]
+mod flagship_service;
+
 use serde_json::Value;
 use std::process::{Command, Output};
 
 const VALIDATOR: &str = "openapi-spec-validator";
-
-async fn start_flagship() -> String {
-    let config = Config::from_lookup(|name| match name {
-        "SECURE_API_ADDR" => Some("127.0.0.1:0".to_owned()),
-        _ => None,
-    })
-    .expect("config");
-    let running = flagship::start(config).await.expect("start");
-    format!("http://{}", running.addr)
-}
 
 /// Runs the validator on `document`, written to a file of its own.
 fn validate(name: &str, document: &str) -> Output {
@@ -46,7 +38,7 @@ fn report(output: &Output) -> String {
 
 #[tokio::test]
 async fn the_flagship_document_is_valid_openapi_3() {
-    let base = start_flagship().await;
+    let base = format!("http://{}", flagship_service::start().await);
     let document = reqwest::get(format!("{base}/openapi.json"))
         .await
         .unwrap()
@@ -88,7 +80,7 @@ async fn the_flagship_document_is_valid_openapi_3() {
 
 #[tokio::test]
 async fn the_docs_page_shows_the_document_that_is_served() {
-    let base = start_flagship().await;
+    let base = format!("http://{}", flagship_service::start().await);
     let document: Value = reqwest::get(format!("{base}/openapi.json"))
         .await
         .unwrap()

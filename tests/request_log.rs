@@ -2,7 +2,10 @@
 //! event of every target at TRACE, one line per request with its fields, and no
 //! secret anywhere in what was captured.
 
-use flagship::config::Config;
+#[path = "common/flagship.rs"]
+mod flagship_service;
+
+use flagship_service::token;
 use reqwest::StatusCode;
 // `#[handler]` names `poem::...`: this makes the name resolve through secure-api.
 use secure_api::poem;
@@ -13,7 +16,6 @@ use secure_api::{
         listener::{Acceptor, Listener, TcpListener},
     },
 };
-use serde_json::Value;
 use std::{
     io::Write,
     sync::{Arc, Mutex, OnceLock},
@@ -83,37 +85,11 @@ fn field<'a>(line: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, value)| value.as_str())
 }
 
-async fn start_flagship() -> String {
-    let config = Config::from_lookup(|name| match name {
-        "SECURE_API_ADDR" => Some("127.0.0.1:0".to_owned()),
-        _ => None,
-    })
-    .expect("config");
-    let running = flagship::start(config).await.expect("start");
-    format!("http://{}", running.addr)
-}
-
-async fn token(client: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
-    let response = client
-        .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", username),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn one_line_per_request_with_its_fields_and_no_secret() {
     let (captured, lock) = capture();
     let _owned = lock.lock().await;
-    let base = start_flagship().await;
+    let base = format!("http://{}", flagship_service::start().await);
     let client = reqwest::Client::new();
     // The start announces the demo data; only what requests write is under test.
     captured.take();
