@@ -201,7 +201,7 @@ impl Session {
         self.post(
             "/execute/sync",
             json!({
-                "script": "arguments[0].scrollIntoView({block: 'center'});",
+                "script": "arguments[0].scrollIntoView({block: 'start'});",
                 "args": [{ ELEMENT: element }],
             }),
         )
@@ -295,7 +295,9 @@ async fn docs_authorize_as_alice_and_try_users_me() {
             "{answer}//td[contains(@class, 'response-col_description')]//pre"
         ))
         .await;
-    browser.scroll_to(&status).await;
+    // The screenshot shows the operation's title down to the answer.
+    let block = browser.wait_for(&me).await;
+    browser.scroll_to(&block).await;
     let shot = browser.screenshot("docs-try-it-out.png").await;
     let status = browser.text(&status).await;
     let body = browser.text(&body).await;
