@@ -1,6 +1,7 @@
 //! [`App`]: a service's routes behind the service-wide protections, in one fixed order.
 
 use crate::{cors::CorsPolicy, headers::SecurityHeaders, hosts::TrustedHosts};
+use crate::{ratelimit::Limiter, request_log::RequestLogEntry};
 use poem::{Endpoint, IntoResponse, Request, Response, http::Extensions};
 use std::{fmt, sync::Arc};
 
@@ -17,7 +18,9 @@ use std::{fmt, sync::Arc};
 /// 4. the routes, where each guarded operation runs its own
 ///    [chain of checks](crate::guard);
 /// 5. the [security headers](crate::headers) on every response, the 400 of step 1,
-///    the router's 404 and 405 and every error included (on by default).
+///    the router's 404 and 405 and every error included (on by default);
+/// 6. one [request log](crate::request_log) event per answer, whatever answered it
+///    (on by default).
 ///
 /// ```
 /// use secure_api::{App, cors::CorsPolicy, headers::SecurityHeaders, hosts::TrustedHosts};
@@ -41,6 +44,9 @@ pub struct App<E> {
     cors: Option<CorsPolicy>,
     headers: SecurityHeaders,
     data: Vec<InsertData>,
+    request_log: bool,
+    /// The limiter among the request data: the request log names the client as it does.
+    limiter: Option<Limiter>,
 }
 
 /// Puts one value of request data into a request.
@@ -72,7 +78,21 @@ impl<E: Endpoint> App<E> {
             cors: None,
             headers: SecurityHeaders::default(),
             data: Vec::new(),
+            request_log: true,
+            limiter: None,
         }
+    }
+
+    /// Turns the [request log](crate::request_log) on (the default) or off: one
+    /// `tracing` event per request, target `secure_api::request`.
+    ///
+    /// ```
+    /// # use secure_api::App;
+    /// let app = App::new(secure_api::poem::Route::new()).request_log(false);
+    /// ```
+    pub fn request_log(mut self, on: bool) -> Self {
+        self.request_log = on;
+        self
     }
 
     /// Answers only requests for these hosts.
@@ -121,6 +141,9 @@ impl<E: Endpoint> App<E> {
     /// let app = App::new(secure_api::poem::Route::new()).data(Config { greeting: "hi" });
     /// ```
     pub fn data<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        if let Some(limiter) = (&value as &dyn std::any::Any).downcast_ref::<Limiter>() {
+            self.limiter = Some(limiter.clone());
+        }
         self.data.push(Arc::new(move |extensions: &mut Extensions| {
             extensions.insert(value.clone());
         }));
@@ -154,13 +177,21 @@ impl<E: Endpoint> App<E> {
 impl<E: Endpoint> Endpoint for App<E> {
     type Output = Response;
 
-    async fn call(&self, request: Request) -> poem::Result<Response> {
+    async fn call(&self, mut request: Request) -> poem::Result<Response> {
         if self.hosts.is_none() {
             warn_once_any_host();
         }
+        let log = match self.request_log {
+            true => RequestLogEntry::start(&mut request, self.limiter.as_ref()),
+            false => None,
+        };
         let path = request.original_uri().path().to_owned();
         let response = self.serve(request).await;
-        Ok(self.headers.apply(&path, response).await)
+        let response = self.headers.apply(&path, response).await;
+        if let Some(log) = log {
+            log.finish(response.status());
+        }
+        Ok(response)
     }
 }
 

@@ -190,6 +190,11 @@ impl SecurityHeaders {
                 let value = match value {
                     Rule::Set(value) => value.clone(),
                     Rule::Remove => continue,
+                    // A page that brings its own policy (`openapi::swagger_ui`
+                    // computes it once) is not read and hashed again.
+                    Rule::CspWithScriptHashes(_) if response.headers().contains_key(name) => {
+                        continue;
+                    }
                     Rule::CspWithScriptHashes(template) => {
                         let (value, with_body) =
                             self.csp_for_page(&rule.prefix, template, response).await;

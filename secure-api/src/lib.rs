@@ -75,6 +75,7 @@ pub mod password;
 mod principal;
 pub mod problem;
 pub mod ratelimit;
+pub mod request_log;
 mod response;
 pub mod scope;
 pub mod token;

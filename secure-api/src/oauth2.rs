@@ -337,6 +337,7 @@ impl PasswordGrant {
         };
         match self.authenticator.tokens().issue(&user.username, &granted) {
             Ok(issued) => {
+                crate::request_log::record_principal(request, &user.username);
                 tracing::info!(username = %user.username, scope = %issued.scope, "token issued");
                 TokenResponse::Issued(
                     Json(AccessTokenBody {

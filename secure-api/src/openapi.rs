@@ -5,9 +5,17 @@
 //! unknown fields (poem-openapi's schema type cannot hold a boolean there). Without
 //! this endpoint, the document says the same thing in a longer form: a schema that
 //! no value satisfies.
+//!
+//! [`swagger_ui`] serves Swagger UI on that same document, with its
+//! `Content-Security-Policy` computed once, when the service is built.
 
+use crate::headers::{SWAGGER_UI_CSP, inline_script_hashes};
 use crate::validation::runtime::NO_ADDITIONAL_PROPERTIES;
-use poem::{Endpoint, Response, endpoint::make_sync};
+use poem::{
+    Body, Endpoint, Response,
+    endpoint::make_sync,
+    http::{HeaderValue, header},
+};
 use poem_openapi::{OpenApi, OpenApiService, Webhook};
 use serde_json::Value;
 
@@ -34,12 +42,68 @@ use serde_json::Value;
 /// assert_eq!(document["components"]["schemas"]["Note"]["additionalProperties"], false);
 /// ```
 pub fn spec<T: OpenApi, W: Webhook>(service: &OpenApiService<T, W>) -> String {
-    let raw = service.spec();
+    refined(service.spec())
+}
+
+fn refined(raw: String) -> String {
     let Ok(mut document) = serde_json::from_str::<Value>(&raw) else {
         return raw;
     };
     refine(&mut document);
     serde_json::to_string_pretty(&document).unwrap_or(raw)
+}
+
+/// Swagger UI on the [`spec`] document (the one `/openapi.json` serves, where
+/// poem-openapi's own page embeds its unrefined document), to nest under a prefix
+/// such as `/docs`.
+///
+/// The page is ~1.6 MB of inline scripts, so it is built, and its
+/// `Content-Security-Policy` ([`SWAGGER_UI_CSP`] with the hash of each inline script)
+/// computed, once, here: each request then clones a shared buffer. The page's policy
+/// is its own, so [`SecurityHeaders`](crate::headers::SecurityHeaders) keep it
+/// whether or not they are told about `/docs`; the password flow of the Authorize
+/// button posts to the token URL, which the policy's `connect-src 'self'` allows.
+///
+/// ```
+/// use secure_api::poem::Route;
+/// use secure_api::poem_openapi::{OpenApi, OpenApiService, payload::PlainText};
+///
+/// struct Api;
+/// #[OpenApi]
+/// impl Api {
+///     #[oai(path = "/hello", method = "get")]
+///     async fn hello(&self) -> PlainText<&'static str> { PlainText("hello") }
+/// }
+///
+/// let service = OpenApiService::new(Api, "hello", "1");
+/// let docs = secure_api::openapi::swagger_ui(&service);
+/// let app = Route::new().nest("/docs", docs).nest("/", service);
+/// ```
+pub fn swagger_ui<T: OpenApi, W: Webhook>(
+    service: &OpenApiService<T, W>,
+) -> impl Endpoint + 'static {
+    let raw = service.spec();
+    let page = service.swagger_ui_html();
+    // poem-openapi embeds `spec()` verbatim; were it ever spelt otherwise, its page
+    // would still work, on its own document.
+    let page = page.replacen(&raw, &refined(raw.clone()), 1);
+    let hashes = inline_script_hashes(&page);
+    let sources = match hashes.is_empty() {
+        true => "'none'".to_owned(),
+        false => hashes.join(" "),
+    };
+    let csp = HeaderValue::from_str(&SWAGGER_UI_CSP.replace("{script-hashes}", &sources))
+        .unwrap_or_else(|_| HeaderValue::from_static(crate::headers::API_CSP));
+    let page = hyper::body::Bytes::from(page);
+    poem::Route::new().at(
+        "/",
+        make_sync(move |_| {
+            Response::builder()
+                .content_type("text/html; charset=utf-8")
+                .header(header::CONTENT_SECURITY_POLICY, csp.clone())
+                .body(Body::from_bytes(page.clone()))
+        }),
+    )
 }
 
 /// An endpoint that serves [`spec`] as `application/json`, computed once.

@@ -1,5 +1,5 @@
-//! The flagship started in this test process with a database (and optionally a Redis)
-//! of the test's own, and the calls the database tests make.
+//! The flagship started in this test process on a free port (with a database, and
+//! optionally a Redis, of the test's own), and the calls the tests make to it.
 
 // Each test binary that includes this file uses a part of it.
 #![allow(dead_code)]
@@ -185,4 +185,27 @@ pub fn assert_one_created(statuses: &[StatusCode]) {
         (1, statuses.len() - 1),
         "{statuses:?}"
     );
+}
+
+/// Starts the flagship with its defaults (demo users and keys) on a free port; its
+/// address. The server runs until the test process ends.
+pub async fn start() -> std::net::SocketAddr {
+    Instance::start(&[]).await.running.addr
+}
+
+/// Logs `username` in at `base` with the password flow; the access token.
+pub async fn token(client: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
+    let response = client
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
 }

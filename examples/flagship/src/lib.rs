@@ -119,7 +119,8 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error>
         "secure-api flagship",
         env!("CARGO_PKG_VERSION"),
     );
-    let docs = api.swagger_ui();
+    // Swagger UI on the same document, its script hashes computed once.
+    let docs = secure_api::openapi::swagger_ui(&api);
     // poem-openapi's document, with what it cannot write (`additionalProperties: false`).
     let spec = secure_api::openapi::spec_endpoint(&api);
     let routes = Route::new()

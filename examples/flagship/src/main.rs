@@ -9,6 +9,8 @@ async fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,poem=warn".into()),
         )
+        // Colours for a person at a terminal; plain text for a file or a collector.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let config = match Config::from_env() {
         Ok(config) => config,

@@ -329,6 +329,8 @@ impl ApiKeys {
         let identity = ApiKeyIdentity {
             inner: Arc::new(record),
         };
+        // A known key names the caller, whether or not its scope suffices (403).
+        crate::request_log::record_principal(request, identity.owner());
         if let Some(scope) = requirement.scope
             && !identity.has_scope(scope)
         {

@@ -179,6 +179,8 @@ impl Authenticator {
             Ok(None) => return Err(Kind::SubjectUnknown),
             Err(error) => return Err(Kind::StoreUnavailable(error.to_string())),
         }
+        // A valid token names the caller, whether or not its scopes suffice (403).
+        crate::request_log::record_principal(request, &claims.sub);
         if !requirement.is_met_by(claims.scopes()) {
             let required = requirement.closest_alternative(claims.scopes());
             return Err(Kind::InsufficientScope(required));
