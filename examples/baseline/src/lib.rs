@@ -2,8 +2,9 @@
 //! with plain poem + poem-openapi, jsonwebtoken and governor, and no secure-api, the way
 //! a careful engineer would: one `Validation` built at start, the same checks as the
 //! framework (size, `typ`, `crit`, `iss`, `aud`, `nbf`, subject still known), argon2id
-//! off the async workers, no needless allocation. Keep it honest: never slow it down
-//! to flatter the framework.
+//! off the async workers, no needless allocation; and the flagship's service-wide
+//! protections (trusted hosts, CORS, security headers) by hand in `protect.rs`. Keep
+//! it honest: never slow it down to flatter the framework.
 
 use argon2::{
     Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _, password_hash::SaltString,
@@ -20,7 +21,7 @@ use poem::{
     EndpointExt, Request, Response, Route, Server,
     http::{HeaderMap, StatusCode, header},
     listener::{Acceptor, Listener, TcpListener},
-    middleware::{NormalizePath, SetHeader, TrailingSlash},
+    middleware::{NormalizePath, TrailingSlash},
     web::Data,
 };
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, payload::Form, payload::Json};
@@ -34,7 +35,11 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-const ISSUER: &str = "baseline";
+mod protect;
+
+/// The flagship's issuer and audience, and below its key id: the same token bytes to
+/// verify, so the signature check hashes as much as the flagship's does.
+const ISSUER: &str = "secure-api-flagship";
 const MAX_TOKEN_BYTES: usize = 8192;
 
 /// A keyed GCRA limiter that also reports what remains, for the `RateLimit` header.
@@ -433,6 +438,7 @@ impl Api {
         };
         let mut header = Header::new(Algorithm::HS256);
         header.typ = Some("at+jwt".to_owned());
+        header.kid = Some("main".to_owned());
         match jsonwebtoken::encode(&header, &claims, &state.encoding) {
             Ok(token) => TokenResponse::Ok(
                 Json(TokenOut {
@@ -721,31 +727,12 @@ pub async fn start(addr: &str) -> Result<Running, Box<dyn std::error::Error>> {
 
     let api = OpenApiService::new(Api, "baseline", "1.0");
     let spec = api.spec_endpoint();
-    let headers = SetHeader::new()
-        .overriding("x-content-type-options", "nosniff")
-        .overriding(
-            "strict-transport-security",
-            "max-age=31536000; includeSubDomains",
-        )
-        .overriding("x-frame-options", "DENY")
-        .overriding("referrer-policy", "no-referrer")
-        .overriding(
-            "permissions-policy",
-            "geolocation=(), camera=(), microphone=()",
-        )
-        .overriding("cache-control", "no-store")
-        .overriding(
-            "content-security-policy",
-            "default-src 'none'; frame-ancestors 'none'",
-        )
-        .overriding("cross-origin-resource-policy", "same-origin")
-        .overriding("cross-origin-opener-policy", "same-origin");
     let app = Route::new()
         .at("/openapi.json", spec)
         .nest("/", api)
         .with(NormalizePath::new(TrailingSlash::Trim))
-        .with(headers)
         .data(state);
+    let app = protect::Protected { inner: app };
 
     let acceptor = TcpListener::bind(addr).into_acceptor().await?;
     let addr = acceptor.local_addr()[0]
