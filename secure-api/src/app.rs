@@ -158,9 +158,9 @@ impl<E: Endpoint> Endpoint for App<E> {
         if self.hosts.is_none() {
             warn_once_any_host();
         }
-        let path = request.original_uri().path().to_owned();
+        let rule = self.headers.rule_for(request.original_uri().path());
         let response = self.serve(request).await;
-        Ok(self.headers.apply(&path, response).await)
+        Ok(self.headers.apply_rule(rule, response).await)
     }
 }
 
