@@ -1,6 +1,7 @@
 //! The service-wide protections the flagship gets from `secure_api::App`, written by
 //! hand in one endpoint: the trusted-host check, CORS for the one allowed origin, and
-//! the same nine security headers with the same values (`Server` removed). Every value
+//! the same nine security headers with the same values (`Server` and
+//! `X-Powered-By` removed). Every value
 //! is a static `HeaderValue`; nothing is allocated on the way through.
 
 use poem::{
@@ -91,6 +92,7 @@ impl<E: Endpoint> Endpoint for Protected<E> {
         };
         let headers = response.headers_mut();
         headers.remove(header::SERVER);
+        headers.remove("x-powered-by");
         for (name, value) in SECURITY_HEADERS {
             // A handler's own header (e.g. its Cache-Control) is kept.
             if let header::Entry::Vacant(entry) = headers.entry(name) {
