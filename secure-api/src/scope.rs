@@ -182,6 +182,25 @@ impl Requirement {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
+        if let Shape::AllOf(scopes) = self.shape
+            && scopes.len() <= 64
+        {
+            let mut found = 0u64;
+            // The usual shape: done as soon as the last required scope shows up.
+            let all = u64::MAX.checked_shr(64 - scopes.len() as u32).unwrap_or(0);
+            for granted in granted {
+                if found == all {
+                    break;
+                }
+                let granted = granted.as_ref();
+                for (bit, scope) in scopes.iter().enumerate() {
+                    if *scope == granted {
+                        found |= 1 << bit;
+                    }
+                }
+            }
+            return found == all;
+        }
         // One pass over the granted scopes, marking each required scope found in a
         // bit of `found` (every required scope of every alternative, in order): no
         // allocation for requirements of up to 64 scopes, the checks of every request.
