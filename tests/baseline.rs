@@ -73,25 +73,15 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
 
     // The flagship's service-wide protections, done by hand: trusted hosts, CORS for
     // the one allowed origin, and the same security headers with the same values.
-    let evil = client
-        .get(url("/api/data"))
-        .header("host", "evil.example.net")
-        .send()
-        .await
-        .unwrap();
+    let data_with = |name: &'static str, value: &'static str| {
+        client.get(url("/api/data")).header(name, value).send()
+    };
+    let evil = data_with("host", "evil.example.net").await.unwrap();
     assert_eq!(evil.status(), StatusCode::BAD_REQUEST);
     assert_eq!(evil.headers()["x-frame-options"], "DENY");
-    let sub = client
-        .get(url("/api/data"))
-        .header("host", "app.EXAMPLE.com:8443")
-        .send()
-        .await
-        .unwrap();
+    let sub = data_with("host", "app.EXAMPLE.com:8443").await.unwrap();
     assert_eq!(sub.status(), StatusCode::OK);
-    let cors = client
-        .get(url("/api/data"))
-        .header("origin", "https://frontend.example.com")
-        .send()
+    let cors = data_with("origin", "https://frontend.example.com")
         .await
         .unwrap();
     assert_eq!(
@@ -99,12 +89,7 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
         "https://frontend.example.com"
     );
     assert_eq!(cors.headers()["vary"], "Origin");
-    let foreign = client
-        .get(url("/api/data"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
+    let foreign = data_with("origin", "https://evil.example").await.unwrap();
     assert!(
         foreign
             .headers()
@@ -168,19 +153,7 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
     // The same 422 as the flagship's, field for field: the benchmark's 422 row
     // compares equal work.
     let flagship = flagship_service().await;
-    let flagship_alice: Value = client
-        .post(format!("{flagship}/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", "alice"),
-            ("password", "password"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let flagship_alice = access_token(&client, &flagship, "alice", "password").await;
     for bad in [
         bad.clone(),
         json!({"username": "x!", "email": "not-an-email", "password": "short", "roles": ["root"]}),
@@ -188,7 +161,7 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
     ] {
         let expected: Value = client
             .post(format!("{flagship}/users/"))
-            .bearer_auth(flagship_alice["access_token"].as_str().unwrap())
+            .bearer_auth(&flagship_alice)
             .json(&bad)
             .send()
             .await
@@ -241,4 +214,23 @@ async fn flagship_service() -> String {
     .expect("config");
     let running = flagship::start(config).await.expect("start");
     format!("http://{}", running.addr)
+}
+
+/// A token for `user` from the service at `base`.
+async fn access_token(client: &reqwest::Client, base: &str, user: &str, password: &str) -> String {
+    let form = [
+        ("grant_type", "password"),
+        ("username", user),
+        ("password", password),
+    ];
+    let token: Value = client
+        .post(format!("{base}/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_owned()
 }

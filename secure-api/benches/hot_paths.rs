@@ -8,37 +8,20 @@
 //!
 //! Run: `cargo bench -p secure-api --bench hot_paths`; results in BENCHMARKS.md.
 
+use baseline::{Claims, protect::SECURITY_HEADERS};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secure_api::{
     Requirement,
-    headers::{PERMISSIONS_POLICY, SecurityHeaders},
-    poem::{
-        Response,
-        http::{HeaderName, HeaderValue, header},
-    },
+    headers::SecurityHeaders,
+    poem::{Response, http::header},
     token::{SigningKey, TokenService},
 };
-use serde::Deserialize;
 use std::hint::black_box;
 
 const EC_PRIVATE: &[u8] = include_bytes!("../src/token/testdata/test_only_ec_p256_private.pem");
 const EC_PUBLIC: &[u8] = include_bytes!("../src/token/testdata/test_only_ec_p256_public.pem");
 const SECRET: &[u8] = b"a benchmark secret of 32+ bytes!!";
-
-/// The claims the baseline reads.
-#[derive(Deserialize)]
-#[allow(dead_code)] // read by serde, compared by the verifier
-struct Claims {
-    sub: String,
-    iss: String,
-    aud: String,
-    exp: u64,
-    iat: u64,
-    nbf: u64,
-    jti: String,
-    scope: String,
-}
 
 fn validation(algorithm: Algorithm) -> Validation {
     let mut validation = Validation::new(algorithm);
@@ -123,39 +106,6 @@ fn scopes(c: &mut Criterion) {
     group.finish();
 }
 
-const BY_HAND: [(HeaderName, HeaderValue); 9] = [
-    (
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    ),
-    (
-        header::STRICT_TRANSPORT_SECURITY,
-        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-    ),
-    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-    (
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    ),
-    (
-        HeaderName::from_static("permissions-policy"),
-        HeaderValue::from_static(PERMISSIONS_POLICY),
-    ),
-    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-    (
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    ),
-    (
-        HeaderName::from_static("cross-origin-resource-policy"),
-        HeaderValue::from_static("same-origin"),
-    ),
-    (
-        HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("same-origin"),
-    ),
-];
-
 fn headers(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -182,7 +132,7 @@ fn headers(c: &mut Criterion) {
                 let headers = response.headers_mut();
                 headers.remove(header::SERVER);
                 headers.remove("x-powered-by");
-                for (name, value) in BY_HAND {
+                for (name, value) in SECURITY_HEADERS {
                     if let header::Entry::Vacant(entry) = headers.entry(name) {
                         entry.insert(value);
                     }

@@ -35,7 +35,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-mod protect;
+pub mod protect;
 
 /// The flagship's issuer and audience, and below its key id: the same token bytes to
 /// verify, so the signature check hashes as much as the flagship's does.
@@ -78,8 +78,9 @@ struct State {
     user_limit: KeyedLimiter<String>,
 }
 
+/// The claims of the baseline's tokens (the `hot_paths` bench decodes into them too).
 #[derive(Serialize, Deserialize)]
-struct Claims {
+pub struct Claims {
     sub: String,
     iss: String,
     aud: String,

@@ -20,8 +20,9 @@ const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), \
      publickey-credentials-get=(), screen-wake-lock=(), sync-xhr=(), usb=(), \
      xr-spatial-tracking=()";
 
-/// The flagship's default security headers, value for value.
-const SECURITY_HEADERS: [(HeaderName, HeaderValue); 9] = [
+/// The flagship's default security headers, value for value (the `hot_paths` bench
+/// inserts these too).
+pub const SECURITY_HEADERS: [(HeaderName, HeaderValue); 9] = [
     (
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
