@@ -159,26 +159,14 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
         json!({"username": "x!", "email": "not-an-email", "password": "short", "roles": ["root"]}),
         json!({"username": "fine_name", "email": "a@example.com", "password": "longenough", "roles": []}),
     ] {
-        let expected: Value = client
-            .post(format!("{flagship}/users/"))
-            .bearer_auth(&flagship_alice)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let answered: Value = client
-            .post(url("/users/"))
-            .bearer_auth(&alice)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let expected = post_json(
+            &client,
+            &format!("{flagship}/users/"),
+            &flagship_alice,
+            &bad,
+        )
+        .await;
+        let answered = post_json(&client, &url("/users/"), &alice, &bad).await;
         assert_eq!(answered, expected);
     }
     assert_eq!(body["errors"].as_array().unwrap().len(), 7, "{body}");
@@ -233,4 +221,10 @@ async fn access_token(client: &reqwest::Client, base: &str, user: &str, password
         .await
         .unwrap();
     token["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The JSON answer to `body` posted to `url` with `token`.
+async fn post_json(client: &reqwest::Client, url: &str, token: &str, body: &Value) -> Value {
+    let response = client.post(url).bearer_auth(token).json(body).send();
+    response.await.unwrap().json().await.unwrap()
 }

@@ -6,7 +6,7 @@
 
 use poem::{
     Endpoint, IntoResponse, Request, Response,
-    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
 };
 
 /// The contract's hosts: exact names, and the subdomains of `example.com`.
@@ -91,16 +91,20 @@ impl<E: Endpoint> Endpoint for Protected<E> {
             }
             response
         };
-        let headers = response.headers_mut();
-        headers.remove(header::SERVER);
-        headers.remove("x-powered-by");
-        for (name, value) in SECURITY_HEADERS {
-            // A handler's own header (e.g. its Cache-Control) is kept.
-            if let header::Entry::Vacant(entry) = headers.entry(name) {
-                entry.insert(value);
-            }
-        }
+        add_security_headers(response.headers_mut());
         Ok(response)
+    }
+}
+
+/// The security headers on a response's headers: `Server` and `X-Powered-By`
+/// removed, the nine added unless the handler set its own (e.g. `Cache-Control`).
+pub fn add_security_headers(headers: &mut HeaderMap) {
+    headers.remove(header::SERVER);
+    headers.remove("x-powered-by");
+    for (name, value) in SECURITY_HEADERS {
+        if let header::Entry::Vacant(entry) = headers.entry(name) {
+            entry.insert(value);
+        }
     }
 }
 
