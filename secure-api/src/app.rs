@@ -185,9 +185,9 @@ impl<E: Endpoint> Endpoint for App<E> {
             true => RequestLogEntry::start(&mut request, self.limiter.as_ref()),
             false => None,
         };
-        let path = request.original_uri().path().to_owned();
+        let rule = self.headers.rule_for(request.original_uri().path());
         let response = self.serve(request).await;
-        let response = self.headers.apply(&path, response).await;
+        let response = self.headers.apply_rule(rule, response).await;
         if let Some(log) = log {
             log.finish(response.status());
         }

@@ -173,13 +173,25 @@ impl SecurityHeaders {
     /// assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     /// # }
     /// ```
-    pub async fn apply(&self, path: &str, mut response: Response) -> Response {
-        let rule = self
-            .inner
+    pub async fn apply(&self, path: &str, response: Response) -> Response {
+        self.apply_rule(self.rule_for(path), response).await
+    }
+
+    /// The path rule that covers `path` (the longest prefix), as an index; found
+    /// before the request is handed on, so the path need not be copied to outlive it.
+    pub(crate) fn rule_for(&self, path: &str) -> Option<usize> {
+        self.inner
             .paths
             .iter()
-            .filter(|rule| path_is_under(path, &rule.prefix))
-            .max_by_key(|rule| rule.prefix.len());
+            .enumerate()
+            .filter(|(_, rule)| path_is_under(path, &rule.prefix))
+            .max_by_key(|(_, rule)| rule.prefix.len())
+            .map(|(index, _)| index)
+    }
+
+    /// [`apply`](Self::apply) with the path rule already found by [`Self::rule_for`].
+    pub(crate) async fn apply_rule(&self, rule: Option<usize>, mut response: Response) -> Response {
+        let rule = rule.and_then(|index| self.inner.paths.get(index));
         for name in &self.inner.removed {
             response.headers_mut().remove(name);
         }
@@ -276,9 +288,11 @@ impl SecurityHeaders {
     }
 }
 
+/// One hash of the name (the entry), not two (a lookup, then an insert).
+#[inline]
 fn insert_unless_set(response: &mut Response, name: &HeaderName, value: HeaderValue) {
-    if !response.headers().contains_key(name) {
-        response.headers_mut().insert(name.clone(), value);
+    if let header::Entry::Vacant(entry) = response.headers_mut().entry(name) {
+        entry.insert(value);
     }
 }
 

@@ -128,6 +128,16 @@ impl TrustedHosts {
     /// assert_eq!(hosts.check(&request).unwrap_err().status().as_u16(), 400);
     /// ```
     pub fn check(&self, request: &Request) -> Result<(), Problem> {
+        // The common case, checked without allocating: one Host header naming a host
+        // by name or IPv4 address, and no other host in the request target.
+        if let Some(name) = plain_request_host(request) {
+            return match self.allows_name_ignoring_case(name) {
+                true => Ok(()),
+                false => Err(refusal(
+                    "the Host header names a host this service does not answer to",
+                )),
+            };
+        }
         match request_host(request) {
             Ok(name) if self.allows_name(&name) => Ok(()),
             Ok(_) => Err(refusal(
@@ -136,6 +146,47 @@ impl TrustedHosts {
             Err(why) => Err(refusal(why)),
         }
     }
+}
+
+impl TrustedHosts {
+    /// [`Self::allows_name`] for a valid host name in any case (patterns are lower case).
+    fn allows_name_ignoring_case(&self, name: &str) -> bool {
+        self.patterns.iter().any(|pattern| match pattern {
+            Pattern::Exact(exact) => exact.eq_ignore_ascii_case(name),
+            Pattern::Suffix(suffix) => {
+                // A valid host name is ASCII, so any byte offset is a char boundary.
+                name.len() > suffix.len()
+                    && name.as_bytes()[name.len() - suffix.len()..]
+                        .eq_ignore_ascii_case(suffix.as_bytes())
+            }
+        })
+    }
+}
+
+/// The host of a request with one `Host` header, `name[:port]` with a valid name (no
+/// IPv6 literal), and no authority in its target; `None` for every other request,
+/// which [`request_host`] then judges.
+fn plain_request_host(request: &Request) -> Option<&str> {
+    if request.uri().authority().is_some() {
+        return None;
+    }
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let (Some(host), None) = (hosts.next(), hosts.next()) else {
+        return None;
+    };
+    let host = host.to_str().ok()?;
+    let (name, port) = match host.bytes().rposition(|b| b == b':') {
+        Some(colon) => (&host[..colon], Some(&host[colon + 1..])),
+        None => (host, None),
+    };
+    (is_port(port) && is_host_name(name)).then_some(name)
+}
+
+/// No port, or 1 to 5 digits.
+fn is_port(port: Option<&str>) -> bool {
+    port.is_none_or(|port| {
+        !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 fn refusal(why: &'static str) -> Problem {
@@ -197,27 +248,34 @@ fn split_host_port(host: &str) -> Option<(String, Option<&str>)> {
         }
         (name.to_ascii_lowercase(), port)
     };
-    if let Some(port) = port
-        && (port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return None;
-    }
-    Some((name, port))
+    is_port(port).then_some((name, port))
 }
 
 /// Letters, digits, `-`, `_` and dots (which covers IPv4 literals), labels non-empty
 /// except for one trailing dot.
 fn is_host_name(name: &str) -> bool {
     let labels = name.strip_suffix('.').unwrap_or(name);
-    !labels.is_empty()
-        && name.len() <= 254
-        && labels.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+    if labels.is_empty() || name.len() > 254 {
+        return false;
+    }
+    // One pass over the bytes: it runs on every request.
+    let mut label_len = 0;
+    for &b in labels.as_bytes() {
+        if b == b'.' {
+            if label_len == 0 {
+                return false;
+            }
+            label_len = 0;
+        } else if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            label_len += 1;
+            if label_len > 63 {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    label_len > 0
 }
 
 fn parse_pattern(pattern: &str) -> Result<Pattern, &'static str> {

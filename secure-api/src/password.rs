@@ -4,10 +4,11 @@
 //! (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`). The defaults are the headline
 //! parameters of the OWASP Password Storage Cheat Sheet: m = 19456 KiB, t = 2, p = 1.
 //!
-//! - Hashing and verifying run on tokio's blocking pool, at most `max_concurrent` at a
-//!   time (default: the number of CPUs). Each one holds `memory_kib` of memory, so a login
-//!   storm waits in line (first come, first served) instead of stalling other requests or
-//!   exhausting memory.
+//! - Hashing and verifying run on the hasher's own threads, at most `max_concurrent` at
+//!   a time (default: the number of CPUs). Each one holds `memory_kib` of memory, so a
+//!   login storm waits in line (first come, first served) instead of stalling other
+//!   requests or exhausting memory. The threads run at a lower CPU priority (Linux
+//!   `nice` +10), so a storm of logins takes the CPU the other requests leave.
 //! - [`PasswordHasher::verify`] with `stored = None` (an unknown user) verifies against a
 //!   dummy hash with the same parameters and reports "does not match". An unknown user
 //!   then costs as much as a wrong password, so response times do not reveal which
@@ -55,7 +56,11 @@ use argon2::password_hash::{
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
+mod pool;
+
 const DEFAULT_MAX_PASSWORD_BYTES: usize = 1024;
+/// The most hashing threads one hasher starts, whatever `max_concurrent` says.
+const MAX_HASH_THREADS: usize = 64;
 
 /// NIST SP 800-63B-4 §3.1.1.2: verifiers should permit at least 64 characters.
 const MIN_MAX_PASSWORD_BYTES: usize = 64;
@@ -92,6 +97,8 @@ struct Inner {
     max_password_bytes: usize,
     max_concurrent: usize,
     permits: Arc<Semaphore>,
+    /// Its own threads, below the async workers' priority (see `pool.rs`).
+    pool: pool::HashPool,
     dummy_hash: String,
     #[cfg(test)]
     probe: Probe,
@@ -247,7 +254,7 @@ impl PasswordHasher {
             .await?
     }
 
-    /// Runs `work` on the blocking pool once a permit is free.
+    /// Runs `work` on the hashing threads once a permit is free.
     async fn off_worker<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Inner) -> T + Send + 'static,
@@ -259,16 +266,18 @@ impl PasswordHasher {
             .acquire_owned()
             .await
             .map_err(|e| PasswordError::Internal(e.to_string()))?;
+        drop(runtime);
         let inner = Arc::clone(&self.inner);
-        runtime
-            .spawn_blocking(move || {
-                // The permit lives in the task, not in the caller's future: a caller that
+        self.inner
+            .pool
+            .run(move || {
+                // The permit lives in the job, not in the caller's future: a caller that
                 // gives up early must not free the slot while argon2 still holds the memory.
                 let _permit = permit;
                 work(&inner)
             })
             .await
-            .map_err(|e| PasswordError::Internal(format!("password task failed: {e}")))
+            .ok_or_else(|| PasswordError::Internal("password task failed".to_owned()))
     }
 }
 
@@ -616,6 +625,10 @@ impl PasswordHasherBuilder {
             max_password_bytes: self.max_password_bytes,
             max_concurrent,
             permits: Arc::new(Semaphore::new(max_concurrent)),
+            // One thread per concurrent hash; past 64 ("unbounded") jobs queue there.
+            pool: pool::HashPool::new(max_concurrent.min(MAX_HASH_THREADS)).map_err(|e| {
+                PasswordConfigError::Internal(format!("cannot start hashing threads: {e}"))
+            })?,
             dummy_hash: String::new(),
             #[cfg(test)]
             probe: Probe::default(),

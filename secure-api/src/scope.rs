@@ -182,10 +182,57 @@ impl Requirement {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let granted: Vec<S> = granted.into_iter().collect();
-        let has = |scope: &str| granted.iter().any(|g| g.as_ref() == scope);
-        self.alternatives()
-            .any(|alternative| alternative.iter().all(|scope| has(scope)))
+        if let Shape::AllOf(scopes) = self.shape
+            && scopes.len() <= 64
+        {
+            let mut found = 0u64;
+            // The usual shape: done as soon as the last required scope shows up.
+            let all = u64::MAX.checked_shr(64 - scopes.len() as u32).unwrap_or(0);
+            for granted in granted {
+                if found == all {
+                    break;
+                }
+                let granted = granted.as_ref();
+                for (bit, scope) in scopes.iter().enumerate() {
+                    if *scope == granted {
+                        found |= 1 << bit;
+                    }
+                }
+            }
+            return found == all;
+        }
+        // One pass over the granted scopes, marking each required scope found in a
+        // bit of `found` (every required scope of every alternative, in order): no
+        // allocation for requirements of up to 64 scopes, the checks of every request.
+        let required = self.alternatives().map(<[&str]>::len).sum::<usize>();
+        if required > 64 {
+            let granted: Vec<S> = granted.into_iter().collect();
+            let has = |scope: &str| granted.iter().any(|g| g.as_ref() == scope);
+            return self
+                .alternatives()
+                .any(|alternative| alternative.iter().all(|scope| has(scope)));
+        }
+        let mut found = 0u64;
+        for granted in granted {
+            let granted = granted.as_ref();
+            let required = self
+                .alternatives()
+                .flat_map(|alternative| alternative.iter());
+            for (bit, scope) in required.enumerate() {
+                if *scope == granted {
+                    found |= 1 << bit;
+                }
+            }
+        }
+        let mut first_bit = 0;
+        self.alternatives().any(|alternative| {
+            let mask = match alternative.len() {
+                0 => 0,
+                n => (u64::MAX >> (64 - n)) << first_bit,
+            };
+            first_bit += alternative.len();
+            found & mask == mask
+        })
     }
 
     /// The scopes to name in a 403's `WWW-Authenticate: ... scope="..."`: the
@@ -260,5 +307,62 @@ impl poem_openapi::OAuthScopes for ScopeName {
 
     fn name(&self) -> &'static str {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Requirement;
+
+    /// The definition `is_met_by` implements without allocating: some alternative
+    /// whose every scope is granted.
+    fn by_definition(requirement: &Requirement, granted: &[&str]) -> bool {
+        requirement
+            .alternatives()
+            .any(|alternative| alternative.iter().all(|scope| granted.contains(scope)))
+    }
+
+    #[test]
+    fn is_met_by_agrees_with_its_definition() {
+        const MANY: [&str; 70] = [
+            "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13",
+            "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25",
+            "s26", "s27", "s28", "s29", "s30", "s31", "s32", "s33", "s34", "s35", "s36", "s37",
+            "s38", "s39", "s40", "s41", "s42", "s43", "s44", "s45", "s46", "s47", "s48", "s49",
+            "s50", "s51", "s52", "s53", "s54", "s55", "s56", "s57", "s58", "s59", "s60", "s61",
+            "s62", "s63", "s64", "s65", "s66", "s67", "s68", "s69",
+        ];
+        const SPLIT: [&[&str]; 2] = [MANY.split_at(63).0, MANY.split_at(63).1];
+        let requirements = [
+            Requirement::AUTHENTICATED,
+            Requirement::all_of(&["a"]),
+            Requirement::all_of(&["a", "b", "a"]),
+            Requirement::any_of(&[&["a", "b"], &["c"]]),
+            Requirement::any_of(&[&["a"], &[]]),
+            Requirement::any_of(&[&["x"], &["a", "c"], &["b"]]),
+            Requirement::all_of(&MANY),
+            Requirement::any_of(&[&MANY, &["a"]]),
+            Requirement::any_of(&SPLIT),
+        ];
+        let grants: [&[&str]; 9] = [
+            &[],
+            &["a"],
+            &["b"],
+            &["a", "b"],
+            &["c", "a"],
+            &["b", "b", "c"],
+            &MANY,
+            &MANY[..63],
+            &MANY[63..],
+        ];
+        for requirement in &requirements {
+            for granted in grants {
+                assert_eq!(
+                    requirement.is_met_by(granted.iter().copied()),
+                    by_definition(requirement, granted),
+                    "{requirement:?} with {granted:?}"
+                );
+            }
+        }
     }
 }

@@ -2,8 +2,9 @@
 //! with plain poem + poem-openapi, jsonwebtoken and governor, and no secure-api, the way
 //! a careful engineer would: one `Validation` built at start, the same checks as the
 //! framework (size, `typ`, `crit`, `iss`, `aud`, `nbf`, subject still known), argon2id
-//! off the async workers, no needless allocation. Keep it honest: never slow it down
-//! to flatter the framework.
+//! off the async workers, no needless allocation; and the flagship's service-wide
+//! protections (trusted hosts, CORS, security headers) by hand in `protect.rs`. Keep
+//! it honest: never slow it down to flatter the framework.
 
 use argon2::{
     Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _, password_hash::SaltString,
@@ -20,7 +21,7 @@ use poem::{
     EndpointExt, Request, Response, Route, Server,
     http::{HeaderMap, StatusCode, header},
     listener::{Acceptor, Listener, TcpListener},
-    middleware::{NormalizePath, SetHeader, TrailingSlash},
+    middleware::{NormalizePath, TrailingSlash},
     web::Data,
 };
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, payload::Form, payload::Json};
@@ -34,7 +35,11 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-const ISSUER: &str = "baseline";
+mod protect;
+
+/// The flagship's issuer and audience, and below its key id: the same token bytes to
+/// verify, so the signature check hashes as much as the flagship's does.
+const ISSUER: &str = "secure-api-flagship";
 const MAX_TOKEN_BYTES: usize = 8192;
 
 /// A keyed GCRA limiter that also reports what remains, for the `RateLimit` header.
@@ -277,8 +282,6 @@ enum CreateResponse {
     Created(Json<UserOut>),
     #[oai(status = 409)]
     Conflict(Json<serde_json::Value>),
-    #[oai(status = 422)]
-    Invalid(Json<serde_json::Value>),
 }
 
 #[derive(Deserialize)]
@@ -291,69 +294,161 @@ struct UserCreate {
     roles: Vec<serde_json::Value>,
 }
 
-/// The seed's `UserCreate` rules, every broken one collected.
-fn validate_user(user: &UserCreate) -> Vec<serde_json::Value> {
+/// One broken rule, as the flagship's 422 lists it (RFC 9457 `errors` member).
+#[derive(Serialize)]
+struct FieldError<'a> {
+    pointer: std::borrow::Cow<'static, str>,
+    code: &'static str,
+    detail: &'static str,
+    #[serde(skip_serializing_if = "Params::is_none")]
+    params: Params,
+    /// The offending value, except for passwords (never echoed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Params {
+    None,
+    Length { max: u32, min: u32 },
+    Pattern { pattern: &'static str },
+    Requires { requires: &'static str },
+    Allowed { allowed: &'static [&'static str] },
+}
+
+impl Params {
+    fn is_none(&self) -> bool {
+        matches!(self, Params::None)
+    }
+}
+
+const ROLES: &[&str] = &["admin", "user", "moderator"];
+
+/// The seed's `UserCreate` rules, every broken one collected, with the flagship's
+/// codes, details and parameters (the 422 bodies agree field for field).
+fn validate_user(user: &UserCreate) -> Vec<FieldError<'_>> {
     let mut errors = Vec::new();
-    let mut fail = |pointer: &str, code: &str, message: &str| {
-        errors.push(serde_json::json!({"pointer": pointer, "code": code, "message": message}));
+    let mut fail = |pointer: &'static str, code, detail, params, value| {
+        errors.push(FieldError {
+            pointer: pointer.into(),
+            code,
+            detail,
+            params,
+            value,
+        })
     };
     match user.username.as_str() {
         Some(name) => {
             let len = name.chars().count();
             if !(3..=50).contains(&len) {
-                fail("/username", "length", "must be 3 to 50 characters");
+                let params = Params::Length { max: 50, min: 3 };
+                fail(
+                    "/username",
+                    "length",
+                    "must be 3 to 50 characters long",
+                    params,
+                    Some(name),
+                );
             }
-            if !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
-                fail("/username", "pattern", "must match ^[a-zA-Z0-9_-]+$");
+            let pattern_ok = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+            if !pattern_ok {
+                let detail = "must match the pattern ^[a-zA-Z0-9_-]+$";
+                let params = Params::Pattern {
+                    pattern: "^[a-zA-Z0-9_-]+$",
+                };
+                fail("/username", "pattern", detail, params, Some(name));
             }
         }
-        None => fail("/username", "type", "must be a string"),
+        None => fail("/username", "type", "must be a string", Params::None, None),
     }
     match user.email.as_str() {
         Some(email) => {
-            let valid = email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            });
-            if !valid {
-                fail("/email", "email", "must be an email address");
+            if !validator::ValidateEmail::validate_email(&email) {
+                let detail = "must be an e-mail address";
+                fail("/email", "email", detail, Params::None, Some(email));
             }
         }
-        None => fail("/email", "type", "must be a string"),
+        None => fail("/email", "type", "must be a string", Params::None, None),
     }
     match user.password.as_str() {
         Some(password) => {
-            let has = |f: fn(&char) -> bool| password.chars().any(|c| f(&c));
-            if password.chars().count() < 8
-                || !has(char::is_ascii_uppercase)
-                || !has(char::is_ascii_lowercase)
-                || !has(char::is_ascii_digit)
-                || !has(|c| !c.is_ascii_alphanumeric())
-            {
-                fail(
-                    "/password",
-                    "password",
-                    "at least 8 characters with upper, lower, digit and other",
-                );
+            if !(8..=128).contains(&password.chars().count()) {
+                let params = Params::Length { max: 128, min: 8 };
+                let detail = "must be at least 8 characters long";
+                fail("/password", "length", detail, params, None);
+            }
+            let classes: [(fn(&char) -> bool, &str, &str); 4] = [
+                (
+                    char::is_ascii_uppercase,
+                    "uppercase",
+                    "must contain an upper-case letter (A-Z)",
+                ),
+                (
+                    char::is_ascii_lowercase,
+                    "lowercase",
+                    "must contain a lower-case letter (a-z)",
+                ),
+                (char::is_ascii_digit, "digit", "must contain a digit (0-9)"),
+                (
+                    |c| !c.is_alphanumeric(),
+                    "symbol",
+                    "must contain a character that is not a letter or a digit",
+                ),
+            ];
+            for (has, requires, detail) in classes {
+                if !password.chars().any(|c| has(&c)) {
+                    let params = Params::Requires { requires };
+                    fail("/password", "composition", detail, params, None);
+                }
             }
         }
-        None => fail("/password", "type", "must be a string"),
+        None => fail("/password", "type", "must be a string", Params::None, None),
     }
     for (i, role) in user.roles.iter().enumerate() {
-        if !matches!(role.as_str(), Some("admin" | "user" | "moderator")) {
-            fail(
-                &format!("/roles/{i}"),
-                "one_of",
-                "must be one of admin, user, moderator",
-            );
+        let name = role.as_str();
+        if !name.is_some_and(|name| ROLES.contains(&name)) {
+            errors.push(FieldError {
+                pointer: format!("/roles/{i}").into(),
+                code: "one_of",
+                detail: "must be one of: admin, user, moderator",
+                params: Params::Allowed { allowed: ROLES },
+                value: name,
+            });
         }
     }
     errors
+}
+
+/// The flagship's 422: problem details listing every broken rule.
+#[derive(Serialize)]
+struct ValidationProblem<'a> {
+    r#type: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    errors: Vec<FieldError<'a>>,
+}
+
+fn unprocessable(errors: Vec<FieldError<'_>>) -> Response {
+    let detail = match errors.len() {
+        1 => "The body breaks 1 rule; it is described in `errors`.".to_owned(),
+        n => format!("The body breaks {n} rules; each is listed in `errors`."),
+    };
+    let problem = ValidationProblem {
+        r#type: "about:blank",
+        title: "Unprocessable Entity",
+        status: 422,
+        detail,
+        errors,
+    };
+    Response::builder()
+        .status(StatusCode::UNPROCESSABLE_ENTITY)
+        .content_type("application/problem+json")
+        .body(serde_json::to_vec(&problem).unwrap_or_default())
 }
 
 struct Api;
@@ -433,6 +528,7 @@ impl Api {
         };
         let mut header = Header::new(Algorithm::HS256);
         header.typ = Some("at+jwt".to_owned());
+        header.kid = Some("main".to_owned());
         match jsonwebtoken::encode(&header, &claims, &state.encoding) {
             Ok(token) => TokenResponse::Ok(
                 Json(TokenOut {
@@ -486,9 +582,7 @@ impl Api {
         })?;
         let errors = validate_user(&user);
         if !errors.is_empty() {
-            return Ok(CreateResponse::Invalid(Json(
-                serde_json::json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "errors": errors}),
-            )));
+            return Err(poem::Error::from_response(unprocessable(errors)));
         }
         let name = user.username.as_str().unwrap_or_default().to_owned();
         let password = user.password.as_str().unwrap_or_default().to_owned();
@@ -721,31 +815,12 @@ pub async fn start(addr: &str) -> Result<Running, Box<dyn std::error::Error>> {
 
     let api = OpenApiService::new(Api, "baseline", "1.0");
     let spec = api.spec_endpoint();
-    let headers = SetHeader::new()
-        .overriding("x-content-type-options", "nosniff")
-        .overriding(
-            "strict-transport-security",
-            "max-age=31536000; includeSubDomains",
-        )
-        .overriding("x-frame-options", "DENY")
-        .overriding("referrer-policy", "no-referrer")
-        .overriding(
-            "permissions-policy",
-            "geolocation=(), camera=(), microphone=()",
-        )
-        .overriding("cache-control", "no-store")
-        .overriding(
-            "content-security-policy",
-            "default-src 'none'; frame-ancestors 'none'",
-        )
-        .overriding("cross-origin-resource-policy", "same-origin")
-        .overriding("cross-origin-opener-policy", "same-origin");
     let app = Route::new()
         .at("/openapi.json", spec)
         .nest("/", api)
         .with(NormalizePath::new(TrailingSlash::Trim))
-        .with(headers)
         .data(state);
+    let app = protect::Protected { inner: app };
 
     let acceptor = TcpListener::bind(addr).into_acceptor().await?;
     let addr = acceptor.local_addr()[0]

@@ -151,9 +151,11 @@ impl<E: Endpoint, P: OperationPolicy> GuardChain<E, P> {
                 }
             };
             // `key = api_key` limits count per verified key, never per presented value.
-            request
-                .extensions_mut()
-                .insert(crate::ratelimit::ApiKeyId(identity.key_id()));
+            if limits.is_some() {
+                request
+                    .extensions_mut()
+                    .insert(crate::ratelimit::ApiKeyId(identity.key_id()));
+            }
             request
                 .extensions_mut()
                 .insert(VerifiedApiKey::new(identity, requirement));

@@ -39,6 +39,7 @@ mod claims;
 mod error;
 mod keys;
 mod verify;
+pub(crate) use verify::byte_table;
 
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,7 @@ use super::{
 use crate::problem::{PROBLEM_JSON, Problem, ProblemDetails};
 use poem::{
     IntoResponse, Request, RequestBody, Response,
-    error::{ReadBodyError, ResponseError},
+    error::ResponseError,
     http::{StatusCode, header},
 };
 use poem_openapi::{
@@ -19,6 +19,7 @@ use poem_openapi::{
 use serde::Serialize;
 use serde_json::Value;
 use std::{collections::BTreeMap, fmt, ops::Deref};
+use tokio::io::AsyncReadExt as _;
 
 /// A JSON request body of a [`Validate`] model, read and checked before the handler
 /// runs. The handler only ever sees a value that keeps every rule; anything else is
@@ -394,14 +395,19 @@ async fn read<T: Validate>(request: &Request, body: &mut RequestBody) -> Result<
     let body = body
         .take()
         .map_err(|error| Kind::Unreadable(error.to_string()))?;
-    // A body of unknown length (chunked) is read up to the limit and no further.
-    let bytes = body
-        .into_bytes_limit(limit)
+    // Read up to the limit and no further (a body of unknown length, chunked, or one
+    // longer than declared), straight into one buffer of the declared size: poem's
+    // `into_bytes_limit` zeroes a 4 KiB buffer per call and copies through it.
+    let capacity = declared.map_or(0, |length| length as usize);
+    let mut bytes = Vec::with_capacity(capacity);
+    body.into_async_read()
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
         .await
-        .map_err(|error| match error {
-            ReadBodyError::PayloadTooLarge => Kind::TooLarge(limit),
-            other => Kind::Unreadable(other.to_string()),
-        })?;
+        .map_err(|error| Kind::Unreadable(error.to_string()))?;
+    if bytes.len() > limit {
+        return Err(Kind::TooLarge(limit));
+    }
     let value = parse_json(&bytes)?;
     T::from_json(value).map_err(Kind::Invalid)
 }

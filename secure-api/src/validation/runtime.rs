@@ -11,6 +11,7 @@ pub use poem_openapi::{
     registry::{MetaSchema, MetaSchemaRef, Registry},
     types::{ParseFromJSON, Type},
 };
+use std::fmt::Write as _;
 use std::marker::PhantomData;
 
 pub use super::{password, rules};
@@ -114,8 +115,8 @@ impl<'a> Location<'a> {
                     }
                 }
                 Segment::Index(index) => {
-                    pointer.push('/');
-                    pointer.push_str(&index.to_string());
+                    // Written in place, not through a temporary String.
+                    let _ = write!(pointer, "/{index}");
                 }
             }
         }
