@@ -322,6 +322,10 @@ impl Params {
 
 const ROLES: &[&str] = &["admin", "user", "moderator"];
 
+/// A character class a password must contain: its test, its name in `params`, its
+/// detail.
+type CharClass = (fn(&char) -> bool, &'static str, &'static str);
+
 /// The seed's `UserCreate` rules, every broken one collected, with the flagship's
 /// codes, details and parameters (the 422 bodies agree field for field).
 fn validate_user(user: &UserCreate) -> Vec<FieldError<'_>> {
@@ -378,7 +382,7 @@ fn validate_user(user: &UserCreate) -> Vec<FieldError<'_>> {
                 let detail = "must be at least 8 characters long";
                 fail("/password", "length", detail, params, None);
             }
-            let classes: [(fn(&char) -> bool, &str, &str); 4] = [
+            let classes: [CharClass; 4] = [
                 (
                     char::is_ascii_uppercase,
                     "uppercase",
