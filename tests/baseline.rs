@@ -179,6 +179,52 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
+    // A user created through the API is in the database the token endpoint reads: it
+    // logs in, its profile is the row just written, and the name is then taken.
+    let carol =
+        json!({"username": "carol", "email": "carol@example.com", "password": "Str0ng!pass"});
+    let create = || {
+        client
+            .post(url("/users/"))
+            .bearer_auth(&alice)
+            .json(&carol)
+            .send()
+    };
+    let created = create().await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(create().await.unwrap().status(), StatusCode::CONFLICT);
+    let response = login("carol", "Str0ng!pass").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let carol_token: Value = response.json().await.unwrap();
+    let me: Value = get(
+        "/users/me/",
+        Some(carol_token["access_token"].as_str().unwrap()),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(me["username"], "carol");
+    assert_eq!(me["email"], "carol@example.com");
+    let listed: Value = get("/users/", Some(&john))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|user| user["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice", "carol", "john"]);
+    assert_eq!(
+        login("carol", "wrong").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+
     // The 429 path: the sensitive limit is 10 per minute per client IP.
     for _ in 0..10 {
         let response = client.post(url("/api/sensitive")).send().await.unwrap();

@@ -2,9 +2,10 @@
 //! with plain poem + poem-openapi, jsonwebtoken and governor, and no secure-api, the way
 //! a careful engineer would: one `Validation` built at start, the same checks as the
 //! framework (size, `typ`, `crit`, `iss`, `aud`, `nbf`, subject still known), argon2id
-//! off the async workers, no needless allocation; and the flagship's service-wide
-//! protections (trusted hosts, CORS, security headers) by hand in `protect.rs`. Keep
-//! it honest: never slow it down to flatter the framework.
+//! off the async workers, no needless allocation; users and API-key digests in the
+//! flagship's kind of database (`store.rs`), one query where one suffices; and the
+//! flagship's service-wide protections (trusted hosts, CORS, security headers) by hand
+//! in `protect.rs`. Keep it honest: never slow it down to flatter the framework.
 
 use argon2::{
     Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _, password_hash::SaltString,
@@ -28,14 +29,15 @@ use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, payload::Form, 
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::{
-    collections::HashMap,
     net::{IpAddr, SocketAddr},
     num::NonZeroU32,
-    sync::{Arc, RwLock},
+    sync::Arc,
     time::{SystemTime, UNIX_EPOCH},
 };
+use store::{Store, UserRow};
 
 pub mod protect;
+mod store;
 
 /// The flagship's issuer and audience, and below its key id: the same token bytes to
 /// verify, so the signature check hashes as much as the flagship's does.
@@ -52,27 +54,14 @@ pub struct Running {
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-struct User {
-    email: String,
-    full_name: String,
-    password_hash: String,
-    scopes: Vec<String>,
-    disabled: bool,
-}
-
-struct ApiKeyInfo {
-    owner: &'static str,
-    scope: &'static str,
-}
-
 struct State {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    users: RwLock<HashMap<String, User>>,
+    /// Users and API-key digests, in the flagship's kind of database.
+    store: Store,
     dummy_hash: String,
     api_key_mac: Hmac<Sha256>,
-    api_keys: HashMap<[u8; 32], ApiKeyInfo>,
     public_limit: KeyedLimiter<IpAddr>,
     sensitive_limit: KeyedLimiter<IpAddr>,
     user_limit: KeyedLimiter<String>,
@@ -129,10 +118,23 @@ fn unauthorized(challenge: &str) -> poem::Error {
     poem::Error::from_response(response)
 }
 
+/// The database did not answer: the flagship's 503.
+fn unavailable(_: sqlx::Error) -> poem::Error {
+    poem::Error::from_response(problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the user database is unavailable; retry",
+    ))
+}
+
 impl State {
     /// The hand-written bearer check: header, size, `typ`, `crit`, signature and claims,
-    /// the subject still known and enabled, then the scope.
-    fn authorize(&self, headers: &HeaderMap, scope: Option<&str>) -> poem::Result<Claims> {
+    /// the subject still known and enabled (its row, read once, is returned for the
+    /// handler), then the scope.
+    async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        scope: Option<&str>,
+    ) -> poem::Result<(Claims, UserRow)> {
         let Some(value) = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -164,15 +166,10 @@ impl State {
         if claims.iat > now() + 30 {
             return Err(invalid());
         }
-        let known = self
-            .users
-            .read()
-            .expect("lock")
-            .get(&claims.sub)
-            .is_some_and(|u| !u.disabled);
-        if !known {
-            return Err(invalid());
-        }
+        let user = match self.store.user(&claims.sub).await.map_err(unavailable)? {
+            Some(user) if !user.disabled => user,
+            _ => return Err(invalid()),
+        };
         if let Some(scope) = scope
             && !claims.scope.split(' ').any(|s| s == scope)
         {
@@ -184,7 +181,7 @@ impl State {
             );
             return Err(poem::Error::from_response(response));
         }
-        Ok(claims)
+        Ok((claims, user))
     }
 }
 
@@ -457,20 +454,24 @@ fn unprocessable(errors: Vec<FieldError<'_>>) -> Response {
 
 struct Api;
 
-fn user_out(name: &str, user: &User) -> UserOut {
+fn user_out(user: UserRow) -> UserOut {
     UserOut {
-        username: name.to_owned(),
-        email: Some(user.email.clone()),
-        full_name: Some(user.full_name.clone()),
+        username: user.username,
+        email: user.email,
+        full_name: user.full_name,
         disabled: user.disabled,
-        scopes: user.scopes.clone(),
+        scopes: user.scopes.split_whitespace().map(str::to_owned).collect(),
     }
 }
 
 #[OpenApi]
 impl Api {
     #[oai(path = "/token", method = "post")]
-    async fn token(&self, state: Data<&Arc<State>>, form: Form<TokenForm>) -> TokenResponse {
+    async fn token(
+        &self,
+        state: Data<&Arc<State>>,
+        form: Form<TokenForm>,
+    ) -> poem::Result<TokenResponse> {
         let refused = || {
             TokenResponse::Refused(
                 Json(serde_json::json!({"error": "invalid_grant"})),
@@ -478,15 +479,17 @@ impl Api {
             )
         };
         if form.grant_type != "password" || form.password.len() > 1024 {
-            return refused();
+            return Ok(refused());
         }
-        let stored = state
-            .users
-            .read()
-            .expect("lock")
-            .get(&form.username)
-            .map(|u| u.password_hash.clone());
-        let hash = stored.clone().unwrap_or_else(|| state.dummy_hash.clone());
+        let mut stored = state
+            .store
+            .user(&form.username)
+            .await
+            .map_err(unavailable)?;
+        let hash = match &mut stored {
+            Some(user) => std::mem::take(&mut user.password_hash),
+            None => state.dummy_hash.clone(),
+        };
         let password = form.password.clone();
         let matches = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash).is_ok_and(|parsed| {
@@ -497,9 +500,11 @@ impl Api {
         })
         .await
         .unwrap_or(false);
-        let user_scopes = match state.users.read().expect("lock").get(&form.username) {
-            Some(user) if matches && stored.is_some() && !user.disabled => user.scopes.clone(),
-            _ => return refused(),
+        let user_scopes: Vec<String> = match stored {
+            Some(user) if matches && !user.disabled => {
+                user.scopes.split_whitespace().map(str::to_owned).collect()
+            }
+            _ => return Ok(refused()),
         };
         let requested: Vec<&str> = form
             .scope
@@ -533,28 +538,24 @@ impl Api {
         let mut header = Header::new(Algorithm::HS256);
         header.typ = Some("at+jwt".to_owned());
         header.kid = Some("main".to_owned());
-        match jsonwebtoken::encode(&header, &claims, &state.encoding) {
-            Ok(token) => TokenResponse::Ok(
-                Json(TokenOut {
-                    access_token: token,
-                    token_type: "bearer".to_owned(),
-                    expires_in: 1800,
-                    scope: claims.scope,
-                }),
-                "no-store".to_owned(),
-            ),
-            Err(_) => refused(),
-        }
+        let Ok(token) = jsonwebtoken::encode(&header, &claims, &state.encoding) else {
+            return Ok(refused());
+        };
+        Ok(TokenResponse::Ok(
+            Json(TokenOut {
+                access_token: token,
+                token_type: "bearer".to_owned(),
+                expires_in: 1800,
+                scope: claims.scope,
+            }),
+            "no-store".to_owned(),
+        ))
     }
 
     #[oai(path = "/users/me/", method = "get")]
     async fn me(&self, state: Data<&Arc<State>>, request: &Request) -> poem::Result<Json<UserOut>> {
-        let claims = state.authorize(request.headers(), None)?;
-        let users = state.users.read().expect("lock");
-        let user = users
-            .get(&claims.sub)
-            .ok_or_else(|| unauthorized("Bearer error=\"invalid_token\""))?;
-        Ok(Json(user_out(&claims.sub, user)))
+        let (_, user) = state.authorize(request.headers(), None).await?;
+        Ok(Json(user_out(user)))
     }
 
     #[oai(path = "/users/", method = "get")]
@@ -563,14 +564,11 @@ impl Api {
         state: Data<&Arc<State>>,
         request: &Request,
     ) -> poem::Result<Json<Vec<UserOut>>> {
-        state.authorize(request.headers(), Some("users:read"))?;
-        let users = state.users.read().expect("lock");
-        Ok(Json(
-            users
-                .iter()
-                .map(|(name, user)| user_out(name, user))
-                .collect(),
-        ))
+        state
+            .authorize(request.headers(), Some("users:read"))
+            .await?;
+        let users = state.store.users().await.map_err(unavailable)?;
+        Ok(Json(users.into_iter().map(user_out).collect()))
     }
 
     #[oai(path = "/users/", method = "post")]
@@ -580,7 +578,9 @@ impl Api {
         request: &Request,
         body: poem_openapi::payload::Binary<Vec<u8>>,
     ) -> poem::Result<CreateResponse> {
-        state.authorize(request.headers(), Some("users:write"))?;
+        state
+            .authorize(request.headers(), Some("users:write"))
+            .await?;
         let user: UserCreate = serde_json::from_slice(&body.0).map_err(|_| {
             poem::Error::from_response(problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid body"))
         })?;
@@ -593,22 +593,20 @@ impl Api {
         let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
             .map_err(|_| poem::Error::from_status(StatusCode::SERVICE_UNAVAILABLE))?;
-        let new = User {
-            email: user.email.as_str().unwrap_or_default().to_owned(),
-            full_name: String::new(),
+        let new = UserRow {
+            username: name,
             password_hash,
-            scopes: Vec::new(),
+            scopes: String::new(),
             disabled: false,
+            email: Some(user.email.as_str().unwrap_or_default().to_owned()),
+            full_name: None,
         };
-        let mut users = state.users.write().expect("lock");
-        if users.contains_key(&name) {
+        if !state.store.create_user(&new).await.map_err(unavailable)? {
             return Ok(CreateResponse::Conflict(Json(
                 serde_json::json!({"status": 409}),
             )));
         }
-        let out = user_out(&name, &new);
-        users.insert(name, new);
-        Ok(CreateResponse::Created(Json(out)))
+        Ok(CreateResponse::Created(Json(user_out(new))))
     }
 
     #[oai(path = "/api/public", method = "get")]
@@ -652,8 +650,8 @@ impl Api {
         state: Data<&Arc<State>>,
         request: &Request,
     ) -> poem::Result<Limited> {
-        let key = match state.authorize(request.headers(), None) {
-            Ok(claims) => format!("sub:{}", claims.sub),
+        let key = match state.authorize(request.headers(), None).await {
+            Ok((claims, _)) => format!("sub:{}", claims.sub),
             Err(_) => format!("ip:{}", client_ip(request)),
         };
         let (policy, limit) = check_limit(&state.user_limit, &key, "user", 100, 60)?;
@@ -711,9 +709,14 @@ impl Api {
         let mut mac = state.api_key_mac.clone();
         mac.update(key.as_bytes());
         let digest: [u8; 32] = mac.finalize().into_bytes().into();
-        let info = state.api_keys.get(&digest).ok_or_else(denied)?;
+        let (owner, scope) = state
+            .store
+            .api_key(&digest)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(denied)?;
         Ok(Json(
-            serde_json::json!({"resource": "secure data", "owner": info.owner, "scope": info.scope}),
+            serde_json::json!({"resource": "secure data", "owner": owner, "scope": scope}),
         ))
     }
 
@@ -754,57 +757,51 @@ pub async fn start(addr: &str) -> Result<Running, Box<dyn std::error::Error>> {
         mac.update(key.as_bytes());
         mac.finalize().into_bytes().into()
     };
-    let api_keys = HashMap::from([
+    let url =
+        std::env::var("BASELINE_DATABASE_URL").unwrap_or_else(|_| store::IN_MEMORY.to_owned());
+    let store = Store::connect(&url)
+        .await
+        .map_err(|error| format!("BASELINE_DATABASE_URL: cannot open the database: {error}"))?;
+    store
+        .seed_api_key(&digest("valid_api_key_1"), "service1", "read")
+        .await?;
+    store
+        .seed_api_key(&digest("valid_api_key_2"), "service2", "read:write")
+        .await?;
+    let demo = [
         (
-            digest("valid_api_key_1"),
-            ApiKeyInfo {
-                owner: "service1",
-                scope: "read",
-            },
+            "john",
+            "secret",
+            "john@example.com",
+            "John Doe",
+            "users:read items:read",
         ),
         (
-            digest("valid_api_key_2"),
-            ApiKeyInfo {
-                owner: "service2",
-                scope: "read:write",
-            },
+            "alice",
+            "password",
+            "alice@example.com",
+            "Alice Smith",
+            "users:read users:write items:read items:write",
         ),
-    ]);
-    let users = HashMap::from([
-        (
-            "john".to_owned(),
-            User {
-                email: "john@example.com".into(),
-                full_name: "John Doe".into(),
-                password_hash: hash_password("secret"),
-                scopes: vec!["users:read".into(), "items:read".into()],
-                disabled: false,
-            },
-        ),
-        (
-            "alice".to_owned(),
-            User {
-                email: "alice@example.com".into(),
-                full_name: "Alice Smith".into(),
-                password_hash: hash_password("password"),
-                scopes: vec![
-                    "users:read".into(),
-                    "users:write".into(),
-                    "items:read".into(),
-                    "items:write".into(),
-                ],
-                disabled: false,
-            },
-        ),
-    ]);
+    ];
+    for (username, password, email, full_name, scopes) in demo {
+        let user = UserRow {
+            username: username.to_owned(),
+            password_hash: hash_password(password),
+            scopes: scopes.to_owned(),
+            disabled: false,
+            email: Some(email.to_owned()),
+            full_name: Some(full_name.to_owned()),
+        };
+        store.seed_user(&user).await?;
+    }
     let state = Arc::new(State {
         encoding: EncodingKey::from_secret(&secret),
         decoding: DecodingKey::from_secret(&secret),
         validation,
-        users: RwLock::new(users),
+        store,
         dummy_hash: hash_password("dummy password for unknown users"),
         api_key_mac,
-        api_keys,
         // The load run raises it (as the flagship's SECURE_API_RATE_LIMITS does) to
         // measure the admitted path.
         public_limit: keyed(
