@@ -55,11 +55,7 @@ impl Instance {
         self.client
             .post(self.url("/token"))
             .header("x-forwarded-for", client_ip)
-            .form(&[
-                ("grant_type", "password"),
-                ("username", username),
-                ("password", password),
-            ])
+            .form(&password_grant(username, password))
             .send()
             .await
             .unwrap()
@@ -197,15 +193,20 @@ pub async fn start() -> std::net::SocketAddr {
 pub async fn token(client: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
     let response = client
         .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", username),
-            ("password", password),
-        ])
+        .form(&password_grant(username, password))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The form of a password-grant login (RFC 6749 section 4.3).
+pub fn password_grant<'a>(username: &'a str, password: &'a str) -> [(&'static str, &'a str); 3] {
+    [
+        ("grant_type", "password"),
+        ("username", username),
+        ("password", password),
+    ]
 }
