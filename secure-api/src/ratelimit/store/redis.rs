@@ -288,7 +288,10 @@ impl RedisStoreBuilder {
         let client = Client::open(self.url.as_str()).map_err(|e| fail(e.to_string()))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.connect_timeout))
-            .set_response_timeout(Some(self.timeout))
+            // The handshake (at start and on each reconnect) gets the connect timeout: a
+            // Redis slow to greet must not fail the start. Each request is still held
+            // to `timeout`, by `check` itself.
+            .set_response_timeout(Some(self.connect_timeout.max(self.timeout)))
             // Reconnect quickly and give up soon: a request never waits on it (the
             // timeout), and the next request after a failure tries again.
             .set_number_of_retries(1)
