@@ -1,6 +1,9 @@
 //! The flagship example over real HTTP, row by row of `../shared/CONTRACT.md` for the
 //! endpoints it serves so far.
 
+#[path = "common/flagship.rs"]
+mod flagship_service;
+
 use flagship::config::Config;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -17,16 +20,9 @@ impl Service {
 
     /// Started with these environment variables set (and a free port).
     async fn start_with(vars: &[(&str, &str)]) -> Service {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect();
-        let config = Config::from_lookup(|name| match name {
-            "SECURE_API_ADDR" => Some("127.0.0.1:0".to_owned()),
-            _ => vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()),
-        })
-        .expect("config");
-        let running = flagship::start(config).await.expect("start");
+        let running = flagship::start(flagship_service::config(vars))
+            .await
+            .expect("start");
         Service {
             base: format!("http://{}", running.addr),
             client: reqwest::Client::new(),
@@ -299,35 +295,11 @@ async fn futures_join_all<F: std::future::Future<Output = StatusCode> + Send + '
 #[tokio::test]
 async fn unguarded_and_versioned_endpoints() {
     let service = Service::start().await;
-    let data: Value = service
-        .client
-        .get(service.url("/api/data"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let data: Value = service.json("/api/data").await;
     assert!(data["message"].is_string());
-    let v1: Value = service
-        .client
-        .get(service.url("/api/v1/users"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v1: Value = service.json("/api/v1/users").await;
     assert_eq!(v1, json!({"version": "1", "users": ["user1", "user2"]}));
-    let v2: Value = service
-        .client
-        .get(service.url("/api/v2/users"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v2: Value = service.json("/api/v2/users").await;
     assert_eq!(
         v2,
         json!({"version": "2", "users": [{"id": 1, "name": "user1", "role": "admin"}, {"id": 2, "name": "user2", "role": "user"}]})
@@ -337,15 +309,7 @@ async fn unguarded_and_versioned_endpoints() {
 #[tokio::test]
 async fn openapi_document_and_docs_page() {
     let service = Service::start().await;
-    let doc: Value = service
-        .client
-        .get(service.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = service.json("/openapi.json").await;
     let flow = &doc["components"]["securitySchemes"]["OAuth2"]["flows"]["password"];
     assert_eq!(flow["tokenUrl"], "/token");
     assert_eq!(flow["scopes"].as_object().unwrap().len(), 4);
@@ -722,15 +686,7 @@ async fn failed_logins_are_throttled_per_client_ip_and_username() {
 #[tokio::test]
 async fn the_document_states_every_limit() {
     let service = Service::start().await;
-    let doc: Value = service
-        .client
-        .get(service.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = service.json("/openapi.json").await;
     for (path, method, limit) in [
         ("/api/public", "get", "100 requests per 60 s per client IP"),
         (
