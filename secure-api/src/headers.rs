@@ -305,7 +305,7 @@ fn path_is_under(path: &str, prefix: &str) -> bool {
     }
 }
 
-fn csp_value(template: &str, hashes: &[String]) -> HeaderValue {
+pub(crate) fn csp_value(template: &str, hashes: &[String]) -> HeaderValue {
     let sources = match hashes.is_empty() {
         true => "'none'".to_owned(),
         false => hashes.join(" "),

@@ -11,11 +11,7 @@
 
 use crate::headers::{SWAGGER_UI_CSP, inline_script_hashes};
 use crate::validation::runtime::NO_ADDITIONAL_PROPERTIES;
-use poem::{
-    Body, Endpoint, Response,
-    endpoint::make_sync,
-    http::{HeaderValue, header},
-};
+use poem::{Body, Endpoint, Response, endpoint::make_sync, http::header};
 use poem_openapi::{OpenApi, OpenApiService, Webhook};
 use serde_json::Value;
 
@@ -87,13 +83,7 @@ pub fn swagger_ui<T: OpenApi, W: Webhook>(
     // poem-openapi embeds `spec()` verbatim; were it ever spelt otherwise, its page
     // would still work, on its own document.
     let page = page.replacen(&raw, &refined(raw.clone()), 1);
-    let hashes = inline_script_hashes(&page);
-    let sources = match hashes.is_empty() {
-        true => "'none'".to_owned(),
-        false => hashes.join(" "),
-    };
-    let csp = HeaderValue::from_str(&SWAGGER_UI_CSP.replace("{script-hashes}", &sources))
-        .unwrap_or_else(|_| HeaderValue::from_static(crate::headers::API_CSP));
+    let csp = crate::headers::csp_value(SWAGGER_UI_CSP, &inline_script_hashes(&page));
     let page = hyper::body::Bytes::from(page);
     poem::Route::new().at(
         "/",
