@@ -100,7 +100,11 @@ async fn a_valid_token_reaches_the_handler_with_its_principal() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(
         body,
-        json!({"subject": "john", "scopes": ["users:read", "items:read"]})
+        json!({
+            "subject": "john",
+            "scopes": ["users:read", "items:read"],
+            "details": "john's details",
+        })
     );
 }
 
@@ -123,6 +127,9 @@ async fn the_guard_looks_the_subject_up_once_per_request() {
     let response = get_with(&server, "/me", &format!("Bearer {token}")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(server.lookups() - before, 1);
+    // That one lookup also serves the handler: the record, details and all.
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["details"], "alice's details");
 }
 
 #[tokio::test]

@@ -195,7 +195,7 @@ async fn a_hash_with_old_parameters_is_upgraded_at_login() {
             username: "carol".to_owned(),
             password_hash: old_hash.clone(),
             scopes: vec!["items:read".to_owned()],
-            disabled: false,
+            ..Default::default()
         })
         .unwrap();
     let response = login(&server, &password_form("carol", "carol's password")).await;

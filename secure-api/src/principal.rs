@@ -1,6 +1,6 @@
 //! The verified caller, as handlers receive it.
 
-use crate::token::AccessClaims;
+use crate::{token::AccessClaims, users::UserRecord};
 use std::sync::Arc;
 
 /// Who called: the verified subject of a bearer token, its scopes and all its claims.
@@ -18,6 +18,7 @@ use std::sync::Arc;
 pub struct Principal {
     // Shared: the guard chain hands the same principal to the operation.
     claims: Arc<AccessClaims>,
+    user: Option<Arc<UserRecord>>,
 }
 
 impl Principal {
@@ -37,7 +38,50 @@ impl Principal {
     pub fn from_verified_claims(claims: AccessClaims) -> Self {
         Principal {
             claims: Arc::new(claims),
+            user: None,
         }
+    }
+
+    /// Attaches the subject's record, as the user store gave it (the bearer guard does
+    /// this after checking that the subject exists and is enabled).
+    ///
+    /// ```
+    /// use secure_api::{Principal, token::{SigningKey, TokenService}, users::UserRecord};
+    ///
+    /// let tokens = TokenService::builder().issuer("i").audience("a")
+    ///     .signing_key(SigningKey::hs256("k", &[7u8; 32])?).build()?;
+    /// let issued = tokens.issue("alice", &["users:read"])?;
+    /// let record = UserRecord { username: "alice".into(), ..Default::default() };
+    /// let who = Principal::from_verified_claims(tokens.verify(&issued.access_token)?)
+    ///     .with_user(record);
+    /// assert_eq!(who.user().unwrap().username, "alice");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_user(self, record: UserRecord) -> Self {
+        Principal {
+            user: Some(Arc::new(record)),
+            ..self
+        }
+    }
+
+    /// The subject's record, read by the bearer guard in the same request: its
+    /// [`details`](UserRecord::details) carry whatever else your store read, so the
+    /// handler need not query again. `None` for a principal built by hand without one.
+    ///
+    /// The record is as fresh as the request: read after the token was verified.
+    ///
+    /// ```
+    /// use secure_api::Principal;
+    ///
+    /// struct Profile { email: String }
+    ///
+    /// fn email(who: &Principal) -> Option<&str> {
+    ///     let profile = who.user()?.details.get::<Profile>()?;
+    ///     Some(&profile.email)
+    /// }
+    /// ```
+    pub fn user(&self) -> Option<&UserRecord> {
+        self.user.as_deref()
     }
 
     /// The token's `sub`: the username for tokens of the password flow.

@@ -2,6 +2,7 @@
 //! token's subject still exists and is enabled.
 
 use std::{
+    any::Any,
     collections::BTreeMap,
     fmt,
     future::Future,
@@ -9,19 +10,20 @@ use std::{
     sync::{Arc, RwLock},
 };
 
-/// What the framework needs to know of a user.
+/// What the framework needs to know of a user, and what else your store read with it.
 ///
 /// ```
-/// # use secure_api::users::UserRecord;
+/// # use secure_api::users::{UserDetails, UserRecord};
 /// let user = UserRecord {
 ///     username: "alice".into(),
 ///     password_hash: "$argon2id$v=19$...".into(),
 ///     scopes: vec!["users:read".into()],
 ///     disabled: false,
+///     details: UserDetails::none(),
 /// };
 /// assert!(!format!("{user:?}").contains("argon2"), "Debug hides the hash");
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct UserRecord {
     /// The login name, and the `sub` of the tokens issued to the user.
     pub username: String,
@@ -31,6 +33,98 @@ pub struct UserRecord {
     pub scopes: Vec<String>,
     /// A disabled user cannot log in, and its tokens stop working at once.
     pub disabled: bool,
+    /// The rest of the row your store read (a profile, a tenant): the bearer guard
+    /// hands the record to the handler through [`Principal::user`](crate::Principal::user),
+    /// so a handler needs no second query for it.
+    pub details: UserDetails,
+}
+
+/// Whatever a [`UserStore`] reads about a user beyond what the framework needs, kept
+/// with the [`UserRecord`] and read back by its type.
+///
+/// The guard already read the user's row to check that the subject exists and is
+/// enabled; a handler showing the user's profile would otherwise read it again.
+///
+/// ```
+/// use secure_api::users::UserDetails;
+///
+/// #[derive(Debug, PartialEq)]
+/// struct Profile { email: String }
+///
+/// let details = UserDetails::new(Profile { email: "alice@example.com".into() });
+/// assert_eq!(details.get::<Profile>().unwrap().email, "alice@example.com");
+/// assert!(details.get::<String>().is_none(), "asked by the wrong type");
+/// assert!(UserDetails::none().get::<Profile>().is_none());
+/// ```
+#[derive(Clone, Default)]
+pub struct UserDetails(Option<Arc<dyn Any + Send + Sync>>);
+
+impl UserDetails {
+    /// No details: the store reads only what the framework needs.
+    ///
+    /// ```
+    /// # use secure_api::users::UserDetails;
+    /// assert!(UserDetails::none().is_none());
+    /// ```
+    pub fn none() -> Self {
+        UserDetails(None)
+    }
+
+    /// Keeps `value` with the record.
+    ///
+    /// ```
+    /// # use secure_api::users::UserDetails;
+    /// let details = UserDetails::new(42_u32);
+    /// assert_eq!(details.get::<u32>(), Some(&42));
+    /// ```
+    pub fn new<T: Any + Send + Sync>(value: T) -> Self {
+        UserDetails(Some(Arc::new(value)))
+    }
+
+    /// The value, if one of type `T` was kept.
+    ///
+    /// ```
+    /// # use secure_api::users::UserDetails;
+    /// assert_eq!(UserDetails::new("tenant-7").get::<&str>(), Some(&"tenant-7"));
+    /// ```
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        self.0.as_deref()?.downcast_ref()
+    }
+
+    /// Whether no value was kept.
+    ///
+    /// ```
+    /// # use secure_api::users::UserDetails;
+    /// assert!(!UserDetails::new(()).is_none());
+    /// ```
+    pub fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+// Two details are equal when they are the same value (clones of one record); the
+// value's type need not be comparable.
+impl PartialEq for UserDetails {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for UserDetails {}
+
+impl fmt::Debug for UserDetails {
+    // The details may be personal data: logs say only whether there are any.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "UserDetails(..)"
+        } else {
+            "UserDetails(none)"
+        })
+    }
 }
 
 impl fmt::Debug for UserRecord {
@@ -40,6 +134,7 @@ impl fmt::Debug for UserRecord {
             .field("username", &self.username)
             .field("scopes", &self.scopes)
             .field("disabled", &self.disabled)
+            .field("details", &self.details)
             .finish_non_exhaustive()
     }
 }
@@ -208,6 +303,7 @@ impl fmt::Debug for SharedUserStore {
 ///     password_hash: "$argon2id$v=19$...".into(),
 ///     scopes: vec!["users:read".into()],
 ///     disabled: false,
+///     details: Default::default(),
 /// }).unwrap();
 /// assert!(store.insert(store.get("alice").unwrap()).is_err()); // names are unique
 /// ```
@@ -250,7 +346,7 @@ impl InMemoryUserStore {
     /// ```
     /// # use secure_api::users::{InMemoryUserStore, UserRecord};
     /// let store = InMemoryUserStore::new();
-    /// let user = UserRecord { username: "bob".into(), password_hash: String::new(), scopes: vec![], disabled: false };
+    /// let user = UserRecord { username: "bob".into(), password_hash: String::new(), scopes: vec![], disabled: false, details: Default::default() };
     /// assert!(store.insert(user.clone()).is_ok());
     /// assert!(store.insert(user).is_err());
     /// ```

@@ -21,7 +21,7 @@ use secure_api::{
     poem_openapi::{Object, OpenApi, OpenApiService, payload::Json},
     prelude::*,
     token::{SigningKey, TokenService, VerificationKey},
-    users::{InMemoryUserStore, StoreError, UserRecord, UserStore},
+    users::{InMemoryUserStore, StoreError, UserDetails, UserRecord, UserStore},
     validation::BodyLimit,
 };
 use std::sync::{
@@ -72,6 +72,8 @@ impl TestApi {
         Json(serde_json::json!({
             "subject": who.subject(),
             "scopes": who.scopes().collect::<Vec<_>>(),
+            // What the store read with the user, handed over by the guard.
+            "details": who.user().and_then(|user| user.details.get::<String>()),
         }))
     }
 
@@ -145,6 +147,7 @@ pub fn test_users(hasher: &PasswordHasher) -> InMemoryUserStore {
                 password_hash: hasher.hash_blocking(password).expect("hash"),
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
                 disabled,
+                details: UserDetails::new(format!("{name}'s details")),
             })
             .expect("unique");
     }

@@ -250,6 +250,7 @@ async fn seed_demo_users(
             password_hash: hasher.hash(password).await?,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             disabled: false,
+            details: Default::default(),
         };
         let profile = Profile {
             email: Some(email.to_owned()),

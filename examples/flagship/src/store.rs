@@ -8,7 +8,7 @@
 
 use secure_api::{
     apikey::{ApiKeyRecord, ApiKeyStore, KeyDigest},
-    users::{StoreError, UserRecord, UserStore},
+    users::{StoreError, UserDetails, UserRecord, UserStore},
 };
 use sqlx::{
     AnyConnection, AnyPool, Connection, Row,
@@ -44,6 +44,8 @@ const MIGRATIONS: &[&[&str]] = &[&[
 /// replica at a time migrate.
 const MIGRATION_LOCK: i64 = 0x0005_ec0a_91db;
 
+/// What the API shows of a user beyond the framework's [`UserRecord`]: read with the
+/// record into its `details`, so the bearer guard's lookup serves the handler too.
 #[derive(Clone)]
 pub struct Profile {
     pub email: Option<String>,
@@ -154,7 +156,7 @@ impl Database {
         Ok(())
     }
 
-    pub async fn user(&self, username: &str) -> Result<Option<(UserRecord, Profile)>, StoreError> {
+    pub async fn user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
         let row = sqlx::query(&format!("{SELECT_USERS} WHERE username = $1"))
             .bind(username)
             .fetch_optional(&self.pool)
@@ -163,7 +165,7 @@ impl Database {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    pub async fn users(&self) -> Result<Vec<(UserRecord, Profile)>, StoreError> {
+    pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
         let rows = sqlx::query(&format!("{SELECT_USERS} ORDER BY username"))
             .fetch_all(&self.pool)
             .await
@@ -215,23 +217,23 @@ fn insert_user<'q>(
 const SELECT_USERS: &str =
     "SELECT username, password_hash, scopes, disabled, email, full_name FROM users";
 
-fn user_from_row(row: &AnyRow) -> Result<(UserRecord, Profile), StoreError> {
-    let record = UserRecord {
-        username: row.try_get("username").map_err(store_error)?,
-        password_hash: row.try_get("password_hash").map_err(store_error)?,
-        scopes: words(row.try_get("scopes").map_err(store_error)?),
-        disabled: row.try_get::<i64, _>("disabled").map_err(store_error)? != 0,
-    };
+fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
     let profile = Profile {
         email: row.try_get("email").map_err(store_error)?,
         full_name: row.try_get("full_name").map_err(store_error)?,
     };
-    Ok((record, profile))
+    Ok(UserRecord {
+        username: row.try_get("username").map_err(store_error)?,
+        password_hash: row.try_get("password_hash").map_err(store_error)?,
+        scopes: words(row.try_get("scopes").map_err(store_error)?),
+        disabled: row.try_get::<i64, _>("disabled").map_err(store_error)? != 0,
+        details: UserDetails::new(profile),
+    })
 }
 
 impl UserStore for Database {
     async fn find_user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        Ok(self.user(username).await?.map(|(record, _)| record))
+        self.user(username).await
     }
 
     async fn set_password_hash(&self, username: &str, phc: &str) -> Result<(), StoreError> {

@@ -173,19 +173,19 @@ impl Authenticator {
             .tokens
             .verify(token)
             .map_err(Kind::InvalidToken)?;
-        match self.inner.users.find_user(&claims.sub).await {
-            Ok(Some(user)) if !user.disabled => {}
+        let user = match self.inner.users.find_user(&claims.sub).await {
+            Ok(Some(user)) if !user.disabled => user,
             Ok(Some(_)) => return Err(Kind::SubjectDisabled),
             Ok(None) => return Err(Kind::SubjectUnknown),
             Err(error) => return Err(Kind::StoreUnavailable(error.to_string())),
-        }
+        };
         // A valid token names the caller, whether or not its scopes suffice (403).
         crate::request_log::record_principal(request, &claims.sub);
         if !requirement.is_met_by(claims.scopes()) {
             let required = requirement.closest_alternative(claims.scopes());
             return Err(Kind::InsufficientScope(required));
         }
-        Ok(Principal::from_verified_claims(claims))
+        Ok(Principal::from_verified_claims(claims).with_user(user))
     }
 }
 
