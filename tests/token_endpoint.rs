@@ -207,3 +207,46 @@ async fn a_hash_with_old_parameters_is_upgraded_at_login() {
     let response = login(&server, &password_form("carol", "carol's password")).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_login_the_saturated_hashers_cannot_check_in_time_is_503_with_retry_after() {
+    // One hashing slot, and a login may wait 200 ms for it.
+    let hasher = secure_api::password::PasswordHasher::builder()
+        .memory_kib(64)
+        .iterations(1)
+        .allow_weak_parameters_for_tests()
+        .max_concurrent(1)
+        .max_wait(std::time::Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let server = serve_hashing_with(hasher).await;
+    // A stored hash made with a huge cost: checking it holds the only slot for seconds
+    // (verification uses the parameters written in the stored hash).
+    server
+        .users
+        .insert(UserRecord {
+            username: "slowpoke".to_owned(),
+            password_hash: "$argon2id$v=19$m=19456,t=400,p=1$c2FsdHNhbHRzYWx0$\
+                            AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                .to_owned(),
+            ..Default::default()
+        })
+        .unwrap();
+    let slow = tokio::spawn({
+        let client = server.client.clone();
+        let url = server.url("/token");
+        async move {
+            let form = password_form("slowpoke", "anything");
+            client.post(url).form(&form).send().await.unwrap().status()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    let response = login(&server, &password_form("john", "secret")).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    // The slow check gave up too; neither counted as a wrong password.
+    assert_eq!(slow.await.unwrap(), StatusCode::SERVICE_UNAVAILABLE);
+}

@@ -171,7 +171,8 @@ pub enum TokenResponse {
         #[oai(header = "Cache-Control")] String,
         #[oai(header = "Pragma")] String,
     ),
-    /// The user store is unavailable; retry later.
+    /// The user store is unavailable, or the password hashers are saturated; retry
+    /// later.
     #[oai(status = 503)]
     Unavailable(Json<OAuthErrorBody>, #[oai(header = "Retry-After")] u32),
     /// Too many failed logins for this username from this address (when the service
@@ -193,6 +194,17 @@ impl TokenResponse {
             }),
             NO_STORE.to_owned(),
             NO_CACHE.to_owned(),
+        )
+    }
+
+    /// 503: the store or the hashers cannot serve the login now.
+    fn unavailable() -> Self {
+        TokenResponse::Unavailable(
+            Json(OAuthErrorBody {
+                error: "temporarily_unavailable".to_owned(),
+                error_description: "try again later".to_owned(),
+            }),
+            1,
         )
     }
 
@@ -277,13 +289,7 @@ impl PasswordGrant {
             Err(error) => {
                 release(attempt).await;
                 tracing::error!(%error, "token endpoint: user store unavailable");
-                return TokenResponse::Unavailable(
-                    Json(OAuthErrorBody {
-                        error: "temporarily_unavailable".to_owned(),
-                        error_description: "try again later".to_owned(),
-                    }),
-                    1,
-                );
+                return TokenResponse::unavailable();
             }
         };
         // An unknown user is checked against a dummy hash, so it costs the same time
@@ -299,6 +305,12 @@ impl PasswordGrant {
             }
             Err(PasswordError::Empty) => {
                 return TokenResponse::refused("invalid_request", "password is required");
+            }
+            // Saturated: the password was not checked, so this is no failed attempt.
+            Err(error @ PasswordError::Busy { .. }) => {
+                release(attempt).await;
+                tracing::warn!(%error, username = %form.username, "login not checked");
+                return TokenResponse::unavailable();
             }
             Err(error) => {
                 tracing::error!(%error, username = %form.username, "password verification failed");

@@ -7,8 +7,10 @@
 //! - Hashing and verifying run on the hasher's own threads, at most `max_concurrent` at
 //!   a time (default: the number of CPUs). Each one holds `memory_kib` of memory, so a
 //!   login storm waits in line (first come, first served) instead of stalling other
-//!   requests or exhausting memory. The threads run at a lower CPU priority (Linux
-//!   `nice` +10), so a storm of logins takes the CPU the other requests leave.
+//!   requests or exhausting memory. The threads run at the lowest CPU priority (Linux
+//!   `SCHED_IDLE`), so a storm of logins takes only the CPU the other requests leave.
+//!   A hash that cannot start and finish within `max_wait` (default 10 s) gives up with
+//!   [`PasswordError::Busy`]: answer 503 with `Retry-After`, never an endless wait.
 //! - [`PasswordHasher::verify`] with `stored = None` (an unknown user) verifies against a
 //!   dummy hash with the same parameters and reports "does not match". An unknown user
 //!   then costs as much as a wrong password, so response times do not reveal which
@@ -48,6 +50,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{
@@ -61,6 +64,10 @@ mod pool;
 const DEFAULT_MAX_PASSWORD_BYTES: usize = 1024;
 /// The most hashing threads one hasher starts, whatever `max_concurrent` says.
 const MAX_HASH_THREADS: usize = 64;
+
+/// How long a hash may wait for the CPU before it gives up: far beyond the tens of
+/// milliseconds a hash takes on an idle core, within the 30 s a client usually waits.
+const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// NIST SP 800-63B-4 §3.1.1.2: verifiers should permit at least 64 characters.
 const MIN_MAX_PASSWORD_BYTES: usize = 64;
@@ -97,6 +104,7 @@ struct Inner {
     max_password_bytes: usize,
     max_concurrent: usize,
     permits: Arc<Semaphore>,
+    max_wait: Duration,
     /// Its own threads, below the async workers' priority (see `pool.rs`).
     pool: pool::HashPool,
     dummy_hash: String,
@@ -254,7 +262,7 @@ impl PasswordHasher {
             .await?
     }
 
-    /// Runs `work` on the hashing threads once a permit is free.
+    /// Runs `work` on the hashing threads once a permit is free, within `max_wait`.
     async fn off_worker<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Inner) -> T + Send + 'static,
@@ -262,11 +270,21 @@ impl PasswordHasher {
         // Checked before waiting so that a missing runtime is reported, not a panic.
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| PasswordError::Internal(format!("no tokio runtime: {e}")))?;
+        drop(runtime);
+        let max_wait = self.inner.max_wait;
+        tokio::time::timeout(max_wait, self.on_pool(work))
+            .await
+            .map_err(|_| PasswordError::Busy { max_wait })?
+    }
+
+    async fn on_pool<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Inner) -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
         let permit = Arc::clone(&self.inner.permits)
             .acquire_owned()
             .await
             .map_err(|e| PasswordError::Internal(e.to_string()))?;
-        drop(runtime);
         let inner = Arc::clone(&self.inner);
         self.inner
             .pool
@@ -307,6 +325,7 @@ impl fmt::Debug for PasswordHasher {
             .field("parallelism", &params.p_cost())
             .field("max_concurrent", &self.inner.max_concurrent)
             .field("max_password_bytes", &self.inner.max_password_bytes)
+            .field("max_wait", &self.inner.max_wait)
             .finish_non_exhaustive()
     }
 }
@@ -432,6 +451,7 @@ pub struct PasswordHasherBuilder {
     parallelism: u32,
     max_concurrent: Option<usize>,
     max_password_bytes: usize,
+    max_wait: Duration,
     allow_weak: bool,
 }
 
@@ -454,6 +474,7 @@ impl Default for PasswordHasherBuilder {
             parallelism: Params::DEFAULT_P_COST,
             max_concurrent: None,
             max_password_bytes: DEFAULT_MAX_PASSWORD_BYTES,
+            max_wait: DEFAULT_MAX_WAIT,
             allow_weak: false,
         }
     }
@@ -545,6 +566,30 @@ impl PasswordHasherBuilder {
         self
     }
 
+    /// How long a hash or verification may take, waiting for a free hashing thread and
+    /// for the CPU included, before it gives up with [`PasswordError::Busy`] (default
+    /// 10 s). The hashing threads run only on CPU time the other requests leave, so on a
+    /// saturated service logins wait; this bounds the wait, and the caller answers 503
+    /// with `Retry-After` instead of hanging. A computation already running finishes in
+    /// the background and keeps its concurrency slot until then.
+    ///
+    /// Needs a tokio runtime with its timer enabled (`#[tokio::main]` has it).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use secure_api::password::PasswordHasher;
+    ///
+    /// let hasher = PasswordHasher::builder().max_wait(Duration::from_secs(3)).build()?;
+    /// # let _ = hasher;
+    /// # Ok::<_, secure_api::password::PasswordConfigError>(())
+    /// ```
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+
     /// Accepts parameters below the OWASP minimum, to keep test suites fast. Never use it in
     /// production; building with weak parameters logs a warning.
     ///
@@ -625,6 +670,7 @@ impl PasswordHasherBuilder {
             max_password_bytes: self.max_password_bytes,
             max_concurrent,
             permits: Arc::new(Semaphore::new(max_concurrent)),
+            max_wait: self.max_wait,
             // One thread per concurrent hash; past 64 ("unbounded") jobs queue there.
             pool: pool::HashPool::new(max_concurrent.min(MAX_HASH_THREADS)).map_err(|e| {
                 PasswordConfigError::Internal(format!("cannot start hashing threads: {e}"))
@@ -706,6 +752,13 @@ pub enum PasswordError {
     /// The stored hash is not an Argon2 PHC string (or has absurd parameters); the password
     /// was not checked. The reason is logged at debug level.
     InvalidStoredHash,
+    /// No hashing thread could start and finish the work within the hasher's
+    /// [`max_wait`](PasswordHasherBuilder::max_wait): the service is saturated. Answer
+    /// 503 with `Retry-After`; the password was not checked.
+    Busy {
+        /// The configured bound.
+        max_wait: Duration,
+    },
     /// Hashing itself failed: no tokio runtime, the random number generator failed, or
     /// the blocking task panicked.
     Internal(String),
@@ -721,6 +774,10 @@ impl fmt::Display for PasswordError {
             Self::InvalidStoredHash => {
                 f.write_str("stored password hash is not a valid Argon2 PHC string")
             }
+            Self::Busy { max_wait } => write!(
+                f,
+                "the password hashers are busy: no hash could finish within {max_wait:?}"
+            ),
             Self::Internal(reason) => write!(f, "password hashing failed: {reason}"),
         }
     }
@@ -857,6 +914,7 @@ mod tests {
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .enable_time()
             .build()
             .unwrap()
     }
@@ -1154,6 +1212,40 @@ mod tests {
             }
             other => panic!("expected an Internal error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_hash_that_cannot_finish_within_max_wait_is_busy_and_frees_its_caller() {
+        let hasher = weak()
+            .max_concurrent(1)
+            .max_wait(Duration::from_millis(50))
+            .build()
+            .unwrap();
+        // Every computation blocks until the test lets it go: the CPU "never comes".
+        let (release, gate) = std::sync::mpsc::sync_channel(0);
+        *hasher.inner.probe.gate.lock().unwrap() = Some(gate);
+        let before = runs(&hasher);
+        runtime().block_on(async {
+            let busy = hasher.hash("pw").await;
+            assert_eq!(
+                busy,
+                Err(PasswordError::Busy {
+                    max_wait: Duration::from_millis(50)
+                })
+            );
+            // The one slot is still held by the running computation: a verify waits
+            // for it, and gives up the same way.
+            let busy = hasher.verify("pw", None).await;
+            assert!(matches!(busy, Err(PasswordError::Busy { .. })), "{busy:?}");
+            assert_eq!(runs(&hasher), before, "nothing ran");
+            // Once the CPU comes, the abandoned hash finishes and frees the slot, and
+            // the hasher works again; the verify that gave up waiting never runs.
+            release.send(()).unwrap();
+            hasher.inner.probe.gate.lock().unwrap().take();
+            let stored = hasher.hash("pw").await.unwrap();
+            assert!(hasher.verify("pw", Some(&stored)).await.unwrap().matches);
+            assert_eq!(runs(&hasher), before + 3, "the abandoned verify never ran");
+        });
     }
 
     #[test]

@@ -209,7 +209,19 @@ pub async fn serve() -> TestServer {
 /// Serves `api`, the token endpoint and `/openapi.json` on a free loopback port,
 /// with a body limit when given.
 pub async fn serve_api<T: OpenApi + 'static>(api: T, limit: Option<BodyLimit>) -> TestServer {
-    let hasher = test_hasher();
+    serve_api_hashing_with(api, limit, test_hasher()).await
+}
+
+/// Serves [`TestApi`] and the token endpoint, whose logins use `hasher`.
+pub async fn serve_hashing_with(hasher: PasswordHasher) -> TestServer {
+    serve_api_hashing_with(TestApi, None, hasher).await
+}
+
+async fn serve_api_hashing_with<T: OpenApi + 'static>(
+    api: T,
+    limit: Option<BodyLimit>,
+    hasher: PasswordHasher,
+) -> TestServer {
     let users = test_users(&hasher);
     let tokens = token_service();
     let lookups = Arc::new(AtomicUsize::new(0));
