@@ -65,6 +65,8 @@ LUA
 }
 
 SCENARIOS=(data me list public refused apikey invalid)
+# ONLY="data me" runs those scenarios alone, and leaves BENCHMARKS.md as it is.
+if [ -n "${ONLY:-}" ]; then read -ra SCENARIOS <<<"$ONLY"; fi
 declare -A DESCRIBE=(
   [data]='`GET /api/data` (no guard)'
   [me]='`GET /users/me/` (bearer JWT)'
@@ -91,6 +93,7 @@ scenario_args() { # scenario base alice-token
 # Replaces the section between <!-- $1:begin --> and <!-- $1:end --> of BENCHMARKS.md
 # with $2 (appends it when missing).
 write_section() { # marker text
+  if [ -n "${ONLY:-}" ]; then return; fi
   python3 - "$1" "$2" <<'PY'
 import re, sys
 marker, body = sys.argv[1], sys.argv[2]

@@ -106,6 +106,13 @@ async fn a_valid_token_reaches_the_handler_with_its_principal() {
             "details": "john's details",
         })
     );
+    // More than one space before the token is allowed too (RFC 6750 §2.1: `1*SP`).
+    let response = get_with(&server, "/me", &format!("Bearer   {token}")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    // A b64token that is no JWT is a bad token, not a bad header.
+    let response = get_with(&server, "/me", "Bearer abc~def+ghi/=").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&response), "Bearer error=\"invalid_token\"");
 }
 
 #[tokio::test]

@@ -195,6 +195,8 @@ impl SecurityHeaders {
         for name in &self.inner.removed {
             response.headers_mut().remove(name);
         }
+        // Room for all of them at once, rather than growing the map twice on the way.
+        response.headers_mut().reserve(self.inner.headers.len());
         let mut rule_headers: &[(HeaderName, Rule)] = &[];
         if let Some(rule) = rule {
             rule_headers = &rule.headers;

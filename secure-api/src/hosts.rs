@@ -128,15 +128,13 @@ impl TrustedHosts {
     /// assert_eq!(hosts.check(&request).unwrap_err().status().as_u16(), 400);
     /// ```
     pub fn check(&self, request: &Request) -> Result<(), Problem> {
-        // The common case, checked without allocating: one Host header naming a host
-        // by name or IPv4 address, and no other host in the request target.
-        if let Some(name) = plain_request_host(request) {
-            return match self.allows_name_ignoring_case(name) {
-                true => Ok(()),
-                false => Err(refusal(
-                    "the Host header names a host this service does not answer to",
-                )),
-            };
+        // The common case, admitted without allocating: one Host header naming an
+        // allowed host, and no other host in the request target. Every refusal is
+        // judged below, so it names exactly what is wrong.
+        if let Some(name) = plain_request_host(request)
+            && self.allows_name_ignoring_case(name)
+        {
+            return Ok(());
         }
         match request_host(request) {
             Ok(name) if self.allows_name(&name) => Ok(()),
@@ -149,23 +147,26 @@ impl TrustedHosts {
 }
 
 impl TrustedHosts {
-    /// [`Self::allows_name`] for a valid host name in any case (patterns are lower case).
+    /// [`Self::allows_name`] for a name in any case (patterns are lower case), not yet
+    /// known to be a valid host name.
     fn allows_name_ignoring_case(&self, name: &str) -> bool {
         self.patterns.iter().any(|pattern| match pattern {
+            // Equal to a configured name, so as valid as it is: no need to check.
             Pattern::Exact(exact) => exact.eq_ignore_ascii_case(name),
+            // Only the end is known; the labels before it must be checked.
             Pattern::Suffix(suffix) => {
-                // A valid host name is ASCII, so any byte offset is a char boundary.
                 name.len() > suffix.len()
                     && name.as_bytes()[name.len() - suffix.len()..]
                         .eq_ignore_ascii_case(suffix.as_bytes())
+                    && is_host_name(name)
             }
         })
     }
 }
 
-/// The host of a request with one `Host` header, `name[:port]` with a valid name (no
-/// IPv6 literal), and no authority in its target; `None` for every other request,
-/// which [`request_host`] then judges.
+/// The name of a request with one `Host` header, `name[:port]` (the name not yet
+/// checked: no IPv6 literal), and no authority in its target; `None` for every other
+/// request, which [`request_host`] then judges.
 fn plain_request_host(request: &Request) -> Option<&str> {
     if request.uri().authority().is_some() {
         return None;
@@ -179,7 +180,7 @@ fn plain_request_host(request: &Request) -> Option<&str> {
         Some(colon) => (&host[..colon], Some(&host[colon + 1..])),
         None => (host, None),
     };
-    (is_port(port) && is_host_name(name)).then_some(name)
+    is_port(port).then_some(name)
 }
 
 /// No port, or 1 to 5 digits.

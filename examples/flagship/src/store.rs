@@ -157,7 +157,7 @@ impl Database {
     }
 
     pub async fn user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query(&format!("{SELECT_USERS} WHERE username = $1"))
+        let row = sqlx::query(USER_BY_NAME)
             .bind(username)
             .fetch_optional(&self.pool)
             .await
@@ -166,7 +166,7 @@ impl Database {
     }
 
     pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
-        let rows = sqlx::query(&format!("{SELECT_USERS} ORDER BY username"))
+        let rows = sqlx::query(USERS_BY_NAME)
             .fetch_all(&self.pool)
             .await
             .map_err(store_error)?;
@@ -214,8 +214,11 @@ fn insert_user<'q>(
         .bind(&profile.full_name)
 }
 
-const SELECT_USERS: &str =
-    "SELECT username, password_hash, scopes, disabled, email, full_name FROM users";
+/// The columns `user_from_row` reads; whole literals, so no query text is built per request.
+const USER_BY_NAME: &str = "SELECT username, password_hash, scopes, disabled, email, full_name \
+                            FROM users WHERE username = $1";
+const USERS_BY_NAME: &str = "SELECT username, password_hash, scopes, disabled, email, full_name \
+                             FROM users ORDER BY username";
 
 fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
     let profile = Profile {

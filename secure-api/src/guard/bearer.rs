@@ -6,7 +6,7 @@ use crate::{
     guard::{AnyValidToken, OperationPolicy},
     problem::Problem,
     scope::{Requirement, Scopes},
-    token::{TokenRejection, TokenService},
+    token::{JwtText, TokenRejection, TokenService},
     users::{SharedUserStore, UserStore},
 };
 use poem::{
@@ -167,12 +167,12 @@ impl Authenticator {
     }
 
     async fn check(&self, request: &Request, requirement: Requirement) -> Result<Principal, Kind> {
-        let token = bearer_token(request)?;
-        let claims = self
-            .inner
-            .tokens
-            .verify(token)
-            .map_err(Kind::InvalidToken)?;
+        let tokens = &self.inner.tokens;
+        let claims = match bearer_token(request)? {
+            Bearer::Jwt(token) => tokens.verify_text(token),
+            Bearer::Other(token) => tokens.verify(token),
+        }
+        .map_err(Kind::InvalidToken)?;
         let user = match self.inner.users.find_user(&claims.sub).await {
             Ok(Some(user)) if !user.disabled => user,
             Ok(Some(_)) => return Err(Kind::SubjectDisabled),
@@ -193,14 +193,31 @@ impl Authenticator {
 /// byte: a token is hundreds of bytes, read on every request.
 const B64TOKEN: [bool; 256] = crate::token::byte_table(b"-._~+/");
 
+/// The token of a request: already known to be made of a JWT's bytes, or any other
+/// `b64token` (which verification then refuses, as `invalid_token`).
+enum Bearer<'a> {
+    Jwt(JwtText<'a>),
+    Other(&'a str),
+}
+
 /// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1).
-fn bearer_token(request: &Request) -> Result<&str, Kind> {
+fn bearer_token(request: &Request) -> Result<Bearer<'_>, Kind> {
     let mut values = request.headers().get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(Kind::Missing);
     };
     if values.next().is_some() {
         return Err(Kind::MalformedHeader("more than one Authorization header"));
+    }
+    // The common case, with the token's bytes read once: `Bearer <JWT>`, one space.
+    if let Some(token) = value
+        .as_bytes()
+        .split_at_checked(BEARER_PREFIX.len())
+        .filter(|(prefix, _)| prefix.eq_ignore_ascii_case(BEARER_PREFIX))
+        .and_then(|(_, token)| JwtText::new(token))
+        .filter(|token| !token.as_str().is_empty())
+    {
+        return Ok(Bearer::Jwt(token));
     }
     let value = value
         .to_str()
@@ -222,8 +239,10 @@ fn bearer_token(request: &Request) -> Result<&str, Kind> {
     if !is_b64token {
         return Err(Kind::MalformedHeader("the token is not a b64token"));
     }
-    Ok(token)
+    Ok(Bearer::Other(token))
 }
+
+const BEARER_PREFIX: &[u8] = b"bearer ";
 
 /// Why a request was refused. Its answer follows RFC 6750 §3; the reason itself
 /// (`Display`) is for the server's log and never sent.

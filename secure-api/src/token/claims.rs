@@ -151,24 +151,125 @@ fn optional<T>(claim: Option<Lenient<T>>, name: &'static str) -> Result<Option<T
     match claim {
         None => Ok(None),
         Some(Lenient::Valid(value)) => Ok(Some(value)),
-        Some(Lenient::Invalid(_)) => Err(TokenRejection::InvalidClaim(name)),
+        Some(Lenient::Invalid) => Err(TokenRejection::InvalidClaim(name)),
     }
 }
 
-// `untagged` buffers the whole value before trying `T`, so a value of the
-// wrong type is skipped cleanly instead of leaving the parser mid-value.
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// A claim's value, or the mark that it had the wrong type.
+///
+/// Read in one pass, by the JSON type the parser meets (no buffering of the value, as
+/// `#[serde(untagged)]` would do: that cost two allocations per claim on every request).
 enum Lenient<T> {
     Valid(T),
-    Invalid(IgnoredAny),
+    Invalid,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// The JSON types a claim accepts; every other type makes it [`Lenient::Invalid`].
+trait ClaimValue: Sized {
+    fn from_str(_: &str) -> Option<Self> {
+        None
+    }
+    fn from_u64(_: u64) -> Option<Self> {
+        None
+    }
+    fn from_f64(_: f64) -> Option<Self> {
+        None
+    }
+    /// An array, when each of its items is a string.
+    fn from_strings(_: Vec<String>) -> Option<Self> {
+        None
+    }
+}
+
+impl ClaimValue for String {
+    fn from_str(value: &str) -> Option<Self> {
+        Some(value.to_owned())
+    }
+}
+
+impl<'de, T: ClaimValue> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LenientVisitor(std::marker::PhantomData))
+    }
+}
+
+struct LenientVisitor<T>(std::marker::PhantomData<T>);
+
+impl<T> LenientVisitor<T> {
+    fn judge(value: Option<T>) -> Lenient<T> {
+        value.map_or(Lenient::Invalid, Lenient::Valid)
+    }
+}
+
+impl<'de, T: ClaimValue> Visitor<'de> for LenientVisitor<T> {
+    type Value = Lenient<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(Self::judge(T::from_str(value)))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(Self::judge(T::from_u64(value)))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        // serde_json hands non-negative integers to `visit_u64`: this one is negative.
+        match u64::try_from(value) {
+            Ok(value) => self.visit_u64(value),
+            Err(_) => Ok(Lenient::Invalid),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+        Ok(Self::judge(T::from_f64(value)))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Lenient::Invalid)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Lenient::Invalid)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut items: A) -> Result<Self::Value, A::Error> {
+        let mut strings = Vec::new();
+        let mut all_strings = true;
+        // Read to the end whatever the items are, so the parser leaves the array whole.
+        while let Some(item) = items.next_element::<Lenient<String>>()? {
+            match item {
+                Lenient::Valid(string) if all_strings => strings.push(string),
+                _ => all_strings = false,
+            }
+        }
+        Ok(match all_strings {
+            true => Self::judge(T::from_strings(strings)),
+            false => Lenient::Invalid,
+        })
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
+        while entries.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Lenient::Invalid)
+    }
+}
+
 enum Audience {
     One(String),
     Many(Vec<String>),
+}
+
+impl ClaimValue for Audience {
+    fn from_str(value: &str) -> Option<Self> {
+        Some(Audience::One(value.to_owned()))
+    }
+    fn from_strings(values: Vec<String>) -> Option<Self> {
+        Some(Audience::Many(values))
+    }
 }
 
 /// An RFC 7519 NumericDate, read exactly as jsonwebtoken reads `exp` and `nbf`
@@ -176,30 +277,13 @@ enum Audience {
 /// so both sides agree on every value.
 struct NumericDate(u64);
 
-impl<'de> Deserialize<'de> for NumericDate {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct NumericDateVisitor;
+impl ClaimValue for NumericDate {
+    fn from_u64(value: u64) -> Option<Self> {
+        Some(NumericDate(value))
+    }
 
-        impl Visitor<'_> for NumericDateVisitor {
-            type Value = NumericDate;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a non-negative number of seconds since the Unix epoch")
-            }
-
-            fn visit_u64<E: de::Error>(self, value: u64) -> Result<NumericDate, E> {
-                Ok(NumericDate(value))
-            }
-
-            fn visit_f64<E: de::Error>(self, value: f64) -> Result<NumericDate, E> {
-                if value.is_finite() && value >= 0.0 && value < u64::MAX as f64 {
-                    Ok(NumericDate(value.round() as u64))
-                } else {
-                    Err(E::custom("NumericDate out of range"))
-                }
-            }
-        }
-
-        deserializer.deserialize_any(NumericDateVisitor)
+    fn from_f64(value: f64) -> Option<Self> {
+        (value.is_finite() && value >= 0.0 && value < u64::MAX as f64)
+            .then(|| NumericDate(value.round() as u64))
     }
 }

@@ -39,7 +39,7 @@ mod claims;
 mod error;
 mod keys;
 mod verify;
-pub(crate) use verify::byte_table;
+pub(crate) use verify::{JwtText, byte_table};
 
 #[cfg(test)]
 mod tests;
@@ -221,7 +221,25 @@ impl TokenService {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenRejection> {
-        let result = self.inner.verify(token, now_unix());
+        // A token too large is refused before it is read (a huge one of valid bytes
+        // would otherwise be scanned first).
+        if token.len() > self.inner.max_token_bytes {
+            return Self::logged(Err(TokenRejection::TooLarge));
+        }
+        match JwtText::new(token.as_bytes()) {
+            Some(text) => self.verify_text(text),
+            None => Self::logged(Err(TokenRejection::Malformed)),
+        }
+    }
+
+    /// [`verify`](Self::verify) for a token whose bytes were already checked.
+    pub(crate) fn verify_text(&self, token: JwtText<'_>) -> Result<AccessClaims, TokenRejection> {
+        Self::logged(self.inner.verify(token, now_unix()))
+    }
+
+    fn logged(
+        result: Result<AccessClaims, TokenRejection>,
+    ) -> Result<AccessClaims, TokenRejection> {
         if let Err(reason) = &result {
             tracing::debug!(%reason, "access token rejected");
         }
@@ -250,8 +268,9 @@ impl TokenService {
 impl Inner {
     // `now` drives the checks done here (iat); jsonwebtoken checks exp and nbf
     // against the system clock itself.
-    fn verify(&self, token: &str, now: u64) -> Result<AccessClaims, TokenRejection> {
+    fn verify(&self, token: JwtText<'_>, now: u64) -> Result<AccessClaims, TokenRejection> {
         verify::check_shape(token, self.max_token_bytes)?;
+        let token = token.as_str();
         let header = verify::read_header(token)?;
         if header.crit.0 {
             return Err(TokenRejection::UnsupportedCritical);
