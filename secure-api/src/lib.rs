@@ -64,6 +64,7 @@
 
 pub mod apikey;
 mod app;
+mod hex;
 pub mod cors;
 pub mod guard;
 pub mod headers;

@@ -29,14 +29,7 @@ impl KeyDigest {
     /// assert_eq!(hasher.digest("valid_api_key_1").key_id().len(), 12);
     /// ```
     pub fn key_id(&self) -> String {
-        // One allocation, not one per byte: it runs on every request with a key.
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut id = String::with_capacity(12);
-        for b in &self.0[..6] {
-            id.push(char::from(HEX[usize::from(b >> 4)]));
-            id.push(char::from(HEX[usize::from(b & 0xf)]));
-        }
-        id
+        crate::hex::lower(&self.0[..6])
     }
 
     /// The whole digest in lower-case hex: the form a store that keeps text keeps
@@ -49,7 +42,7 @@ impl KeyDigest {
     /// assert!(digest.to_hex().starts_with(&digest.key_id()));
     /// ```
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::lower(&self.0)
     }
 
     /// Compares two digests in constant time.

@@ -119,11 +119,7 @@ impl ClientCert {
     /// fn pinned(peer: &ClientCert, expected: &str) -> bool { peer.fingerprint_sha256() == expected }
     /// ```
     pub fn fingerprint_sha256(&self) -> String {
-        self.inner
-            .fingerprint
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hex::lower(&self.inner.fingerprint)
     }
 
     /// The certificate itself (DER), for checks of your own.
