@@ -30,9 +30,16 @@ start() { # name addr
   echo "$1 did not start:"; cat "$work/$1.log"; exit 1
 }
 
+# A login can be answered 503 when the hashing threads get no CPU in time (they run
+# only on what other work leaves: under valgrind, or next to a build); retry then.
 token() { # base user password
-  curl -s -X POST "$1/token" -d "grant_type=password&username=$2&password=$3" \
-    | sed 's/.*"access_token":"\([^"]*\)".*/\1/'
+  local answer
+  for _ in 1 2 3 4 5; do
+    answer=$(curl -s -X POST "$1/token" -d "grant_type=password&username=$2&password=$3")
+    case $answer in *'"access_token":"'*) sed 's/.*"access_token":"\([^"]*\)".*/\1/' <<<"$answer"; return ;; esac
+    sleep 1
+  done
+  echo "no token for $2 from $1: $answer" >&2; exit 1
 }
 
 # wrk's latency in microseconds, from "123.45us", "1.23ms" or "1.02s".

@@ -8,21 +8,34 @@ use serde::{Deserialize, Deserializer};
 
 use super::error::TokenRejection;
 
-/// Text made only of `[A-Za-z0-9_-]` and dots: what a compact JWT may contain.
+/// Text made only of `[A-Za-z0-9_-]` and exactly two dots: what a compact JWT may
+/// contain.
 ///
-/// Checked with one table lookup per byte, no branch per byte (`fold` with `&`, so the
-/// loop unrolls): the hot loop of every authenticated request. The bearer guard builds
-/// it straight from the `Authorization` header's bytes, so the token is read once.
+/// The hot loop of every authenticated request, so it reads each byte once, with
+/// arithmetic instead of a table (the compiler turns it into vector instructions, 16
+/// or 32 bytes at a time; a table lookup per byte cannot be). The bearer guard builds
+/// it straight from the `Authorization` header's bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct JwtText<'a>(&'a str);
 
 impl<'a> JwtText<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Option<Self> {
-        let valid = bytes
-            .iter()
-            .fold(true, |valid, &b| valid & BASE64URL_OR_DOT[usize::from(b)]);
+        let (mut valid, mut dots) = (true, 0_usize);
+        // Fixed-size chunks, so each one's loop is unrolled and vectorised.
+        let mut chunks = bytes.chunks_exact(32);
+        for chunk in &mut chunks {
+            valid &= chunk.iter().fold(true, |valid, &b| valid & is_jwt_byte(b));
+            dots += chunk.iter().map(|&b| usize::from(b == b'.')).sum::<usize>();
+        }
+        for &b in chunks.remainder() {
+            valid &= is_jwt_byte(b);
+            dots += usize::from(b == b'.');
+        }
+        if !valid || dots != 2 {
+            return None;
+        }
         // All ASCII by now, so `from_utf8` cannot fail (and is a word-at-a-time pass).
-        valid.then(|| std::str::from_utf8(bytes).ok().map(JwtText))?
+        std::str::from_utf8(bytes).ok().map(JwtText)
     }
 
     pub(crate) fn as_str(self) -> &'a str {
@@ -30,20 +43,33 @@ impl<'a> JwtText<'a> {
     }
 }
 
+/// `[A-Za-z0-9_-]` or a dot, without a branch: `b | 0x20` folds upper case onto lower
+/// case and moves nothing else into `a..=z`.
+fn is_jwt_byte(b: u8) -> bool {
+    ((b | 0x20).wrapping_sub(b'a') < 26)
+        | (b.wrapping_sub(b'0') < 10)
+        | (b == b'-')
+        | (b == b'_')
+        | (b == b'.')
+}
+
 /// Refuses anything that is not `header.payload.signature`, each segment one or
 /// more of `[A-Za-z0-9_-]` (draft-ietf-oauth-rfc8725bis, "Check JWT format type").
 ///
 /// Runs before any decoding, without allocating, so a hostile token costs no more
-/// than reading it once (and finding its two dots).
+/// than reading it once: [`JwtText`] has checked the bytes and counted two dots, so
+/// only the segments' ends are left to look at.
 pub(super) fn check_shape(token: JwtText<'_>, max_bytes: usize) -> Result<(), TokenRejection> {
     let token = token.as_str();
     if token.len() > max_bytes {
         return Err(TokenRejection::TooLarge);
     }
-    let mut segments = token.splitn(4, '.');
+    // The header and the signature are short: both dots are found near the ends.
+    let first = token.find('.');
+    let last = token.rfind('.');
     let well_formed = matches!(
-        (segments.next(), segments.next(), segments.next(), segments.next()),
-        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty()
+        (first, last),
+        (Some(first), Some(last)) if first > 0 && last > first + 1 && last + 1 < token.len()
     );
     if well_formed {
         Ok(())
@@ -52,8 +78,6 @@ pub(super) fn check_shape(token: JwtText<'_>, max_bytes: usize) -> Result<(), To
     }
 }
 
-/// `[A-Za-z0-9_-]` and `.`, as a table indexed by byte.
-const BASE64URL_OR_DOT: [bool; 256] = byte_table(b"-_.");
 
 /// A table of the ASCII letters and digits and `extra`, indexed by byte.
 pub(crate) const fn byte_table(extra: &[u8]) -> [bool; 256] {
@@ -145,5 +169,33 @@ fn claim_name(name: &str) -> &'static str {
         "iss" => "iss",
         "aud" => "aud",
         _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_branch_free_byte_check_is_exactly_base64url_and_dot() {
+        let table = byte_table(b"-_.");
+        for b in 0..=u8::MAX {
+            assert_eq!(is_jwt_byte(b), table[usize::from(b)], "byte {b:#04x}");
+        }
+    }
+
+    #[test]
+    fn jwt_text_needs_two_dots_and_jwt_bytes_only_at_any_length() {
+        for len in [5, 31, 32, 33, 64, 100] {
+            let mut token = vec![b'a'; len];
+            token[1] = b'.';
+            token[len - 2] = b'.';
+            assert!(JwtText::new(&token).is_some(), "len {len}");
+            token[len / 2] = b'=';
+            assert!(JwtText::new(&token).is_none(), "len {len} with '='");
+        }
+        assert!(JwtText::new(b"a.b").is_none());
+        assert!(JwtText::new(b"a.b.c.d").is_none());
+        assert!(JwtText::new("a.b.\u{e9}".as_bytes()).is_none());
     }
 }
