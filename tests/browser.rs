@@ -270,7 +270,7 @@ async fn docs_authorize_as_alice_and_try_users_me() {
         .await;
 
     // GET /users/me/: expand, Try it out, Execute.
-    let me = operation("/users/me");
+    let me = operation("/users/me/");
     browser
         .click(&format!(
             "{me}//*[contains(@class, 'opblock-summary-path')]"

@@ -80,3 +80,61 @@ async fn each_operation_documents_its_scopes_and_its_guard_answers() {
     assert!(token["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object());
     assert!(token["responses"]["400"].is_object());
 }
+
+mod trailing_slashes {
+    use secure_api::poem_openapi::{OpenApiService, payload::PlainText};
+    use secure_api::prelude::*;
+    use serde_json::Value;
+
+    #[derive(Scopes)]
+    enum Scope {
+        #[scope("things:write", "Write things")]
+        ThingsWrite,
+    }
+
+    struct Things;
+
+    #[secure_api(scopes = Scope)]
+    impl Things {
+        /// Every thing
+        #[oai(path = "/things", method = "get")]
+        async fn list(&self) -> PlainText<&'static str> {
+            PlainText("all")
+        }
+
+        /// Add a thing
+        #[oai(path = "/things/", method = "post")]
+        #[requires_scopes("things:write")]
+        async fn add(&self) -> PlainText<&'static str> {
+            PlainText("added")
+        }
+
+        /// No guard, and a trailing slash
+        #[oai(path = "/plain/", method = "get")]
+        async fn plain(&self) -> PlainText<&'static str> {
+            PlainText("plain")
+        }
+    }
+
+    #[test]
+    fn paths_keep_the_spelling_they_were_declared_with() {
+        let service = OpenApiService::new(Things, "things", "1");
+        let doc: Value = serde_json::from_str(&secure_api::openapi::spec(&service)).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        let mut keys: Vec<&str> = paths.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        // One path item in poem-openapi's document, split by spelling.
+        assert_eq!(keys, ["/plain/", "/things", "/things/"]);
+        assert!(paths["/things"]["get"].is_object());
+        assert!(paths["/things"]["post"].is_null());
+        assert_eq!(paths["/things/"]["post"]["security"][0]["OAuth2"][0], "things:write");
+        assert!(paths["/plain/"]["get"]["responses"]["200"].is_object());
+        assert!(!doc.to_string().contains("x-secure-api-declared-path"));
+
+        // poem-openapi's own document names the paths without the slash, and says how
+        // they were written.
+        let raw: Value = serde_json::from_str(&service.spec()).unwrap();
+        let plain = &raw["paths"]["/plain"]["get"]["responses"]["200"]["headers"];
+        assert_eq!(plain["x-secure-api-declared-path"]["description"], "/plain/");
+    }
+}

@@ -1,10 +1,15 @@
 //! The OpenAPI document as poem-openapi writes it, plus what poem-openapi has no
 //! way to write: serve it with [`spec_endpoint`] in place of poem-openapi's own.
 //!
-//! Today that is `additionalProperties: false` for a validated model that refuses
-//! unknown fields (poem-openapi's schema type cannot hold a boolean there). Without
-//! this endpoint, the document says the same thing in a longer form: a schema that
-//! no value satisfies.
+//! Today that is:
+//! - `additionalProperties: false` for a validated model that refuses unknown fields
+//!   (poem-openapi's schema type cannot hold a boolean there). Without this endpoint,
+//!   the document says the same thing in a longer form: a schema that no value
+//!   satisfies.
+//! - a path spelt with a trailing slash (`/users/me/`) as written, where poem-openapi
+//!   drops the slash. Without this endpoint, the document names the path without it,
+//!   and each of its responses carries an `x-secure-api-declared-path` header that
+//!   says how it was written.
 //!
 //! [`swagger_ui`] serves Swagger UI on that same document, with its
 //! `Content-Security-Policy` computed once, when the service is built.
@@ -12,8 +17,9 @@
 use crate::headers::{SWAGGER_UI_CSP, inline_script_hashes};
 use crate::validation::runtime::NO_ADDITIONAL_PROPERTIES;
 use poem::{Body, Endpoint, Response, endpoint::make_sync, http::header};
+use poem_openapi::registry::{MetaHeader, MetaResponses, MetaSchema, MetaSchemaRef};
 use poem_openapi::{OpenApi, OpenApiService, Webhook};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The document, as JSON.
 ///
@@ -46,7 +52,80 @@ fn refined(raw: String) -> String {
         return raw;
     };
     refine(&mut document);
+    if let Some(Value::Object(paths)) = document.get_mut("paths") {
+        *paths = with_declared_paths(std::mem::take(paths));
+    }
     serde_json::to_string_pretty(&document).unwrap_or(raw)
+}
+
+/// The header by which an operation's responses carry its path as written, from
+/// `Guarded::meta` (the only part of an operation's document the framework writes) to
+/// [`with_declared_paths`].
+const DECLARED_PATH_HEADER: &str = "x-secure-api-declared-path";
+
+/// Marks each of an operation's responses with its path as written.
+pub(crate) fn mark_declared_path(meta: &mut MetaResponses, path: &'static str) {
+    for response in &mut meta.responses {
+        response.headers.push(MetaHeader {
+            name: DECLARED_PATH_HEADER.to_owned(),
+            description: Some(path.to_owned()),
+            required: false,
+            deprecated: false,
+            schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+        });
+    }
+}
+
+/// The document's paths, each operation under its path as written: the marks of
+/// [`mark_declared_path`] are read and removed, and a path item whose operations were
+/// written differently (`GET /users` and `POST /users/`) is split in two.
+fn with_declared_paths(paths: Map<String, Value>) -> Map<String, Value> {
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    let mut spelt = Map::new();
+    for (path, item) in paths {
+        let Value::Object(item) = item else {
+            spelt.insert(path, item);
+            continue;
+        };
+        let (operations, shared): (Vec<_>, Vec<_>) = item
+            .into_iter()
+            .partition(|(key, _)| METHODS.contains(&key.as_str()));
+        for (method, mut operation) in operations {
+            let declared = take_declared_path(&mut operation)
+                // Only a spelling of this very path, never another one.
+                .filter(|declared| declared.trim_end_matches('/') == path.trim_end_matches('/'));
+            let key = declared.unwrap_or_else(|| path.clone());
+            let target = spelt
+                .entry(key)
+                .or_insert_with(|| Value::Object(shared.iter().cloned().collect()));
+            if let Value::Object(target) = target {
+                target.insert(method, operation);
+            }
+        }
+    }
+    spelt
+}
+
+/// The path an operation's responses are marked with, the marks removed.
+fn take_declared_path(operation: &mut Value) -> Option<String> {
+    let mut declared = None;
+    let responses = operation.get_mut("responses").and_then(Value::as_object_mut);
+    for response in responses.into_iter().flat_map(|r| r.values_mut()) {
+        let Some(headers) = response.get_mut("headers").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if let Some(mark) = headers.remove(DECLARED_PATH_HEADER) {
+            declared = mark["description"].as_str().map(str::to_owned);
+        }
+        if headers.is_empty()
+            && let Some(response) = response.as_object_mut()
+        {
+            response.remove("headers");
+        }
+    }
+    declared
 }
 
 /// Swagger UI on the [`spec`] document (the one `/openapi.json` serves, where

@@ -111,6 +111,9 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
                 false,
             ));
         }
+        if let Some(path) = P::DECLARED_PATH {
+            crate::openapi::mark_declared_path(&mut meta, path);
+        }
         meta
     }
 

@@ -4,6 +4,7 @@
 use super::api_key::ApiKeyUse;
 use super::attr::{ApiArgs, RateLimitSpec, ScopeExpr};
 use super::client_cert::ClientCertUse;
+use super::method_parts::path_spelt_with_trailing_slash;
 use super::version::{VersionUse, expand_versions};
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
@@ -36,6 +37,9 @@ pub(crate) struct Operation {
     pub(crate) rate_limits: Vec<(Attribute, RateLimitSpec)>,
     /// `#[requires_api_key]` and `ApiKeyIdentity` parameters.
     pub(crate) api_key: ApiKeyUse,
+    /// The path as written in `#[oai]` when it ends with a slash, which poem-openapi
+    /// drops from the document.
+    pub(crate) declared_path: Option<String>,
     /// The API version it is served under (`#[api_version]`).
     pub(crate) version: Option<VersionUse>,
     /// `#[requires_client_cert]` or a `ClientCert` parameter.
@@ -145,6 +149,7 @@ impl Api {
                     FnArg::Receiver(_) => false,
                 });
             let version = versions.remove(&index);
+            let declared_path = path_spelt_with_trailing_slash(method);
             if requirements.is_empty()
                 && rate_limits.is_empty()
                 && (principal_params.is_empty() || !has_oai)
@@ -152,6 +157,7 @@ impl Api {
                 && !api_key.is_used()
                 && version.is_none()
                 && !client_cert.is_used()
+                && declared_path.is_none()
             {
                 continue;
             }
@@ -164,6 +170,7 @@ impl Api {
                 rate_limits,
                 api_key,
                 version,
+                declared_path,
                 client_cert,
             });
         }

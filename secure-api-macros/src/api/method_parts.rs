@@ -44,3 +44,30 @@ pub(crate) fn string_arg<'a>(meta: &'a Meta, name: &str) -> Option<&'a LitStr> {
         _ => None,
     }
 }
+
+/// The value of `key = ...` in the method's `#[oai(...)]`, read as `T`; every other
+/// argument of poem-openapi's (flags, `key = value`, `key(...)`) is skipped.
+pub(crate) fn oai_value<T: syn::parse::Parse>(method: &ImplItemFn, key: &str) -> Option<T> {
+    let mut found = None;
+    for attr in method.attrs.iter().filter(|attr| attr.path().is_ident("oai")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident(key) {
+                found = meta.value()?.parse::<T>().ok();
+            } else if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<Expr>()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let _skip;
+                syn::parenthesized!(_skip in meta.input);
+            }
+            Ok(())
+        });
+    }
+    found
+}
+
+/// The operation's path as written, when poem-openapi would document it otherwise:
+/// it drops a trailing slash (`/users/me/` becomes `/users/me`).
+pub(crate) fn path_spelt_with_trailing_slash(method: &ImplItemFn) -> Option<String> {
+    let path = oai_value::<LitStr>(method, "path")?.value();
+    (path.len() > 1 && path.ends_with('/')).then_some(path)
+}

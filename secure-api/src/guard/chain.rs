@@ -40,6 +40,10 @@ pub trait OperationPolicy: Send + Sync + 'static {
     /// Whether the operation is served only over mutual TLS, to a verified client
     /// certificate.
     const CLIENT_CERT: bool = false;
+    /// The operation's path as written, when it ends with a slash: poem-openapi drops
+    /// it from the document, and [`openapi::spec`](crate::openapi::spec) puts it back
+    /// (the route answers both spellings either way).
+    const DECLARED_PATH: Option<&'static str> = None;
 }
 
 /// Any valid bearer token, whatever its scopes: the policy of an operation that takes

@@ -124,6 +124,7 @@ fn expand_operation(
     parts.push(version::contribution(operation, &names));
     parts.push(rate_limit::contribution(operation, &names));
     parts.push(body::contribution(operation));
+    parts.push(declared_path(operation));
     let policy_items = parts.iter().flat_map(|part| &part.policy_items);
     let part_support = parts.iter().flat_map(|part| &part.support);
 
@@ -222,25 +223,7 @@ fn expand_operation(
 
 /// The `transform = f` of the operation's own `#[oai(...)]`, which the guards wrap.
 fn user_transform(method: &ImplItemFn) -> Option<syn::Ident> {
-    let mut found = None;
-    for attr in method
-        .attrs
-        .iter()
-        .filter(|attr| attr.path().is_ident("oai"))
-    {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("transform") {
-                found = meta.value()?.parse::<syn::Ident>().ok();
-            } else if meta.input.peek(syn::Token![=]) {
-                meta.value()?.parse::<syn::Expr>()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let _skip;
-                syn::parenthesized!(_skip in meta.input);
-            }
-            Ok(())
-        });
-    }
-    found
+    super::method_parts::oai_value(method, "transform")
 }
 
 /// Points the operation's `transform` at the generated guard function (which calls
@@ -268,4 +251,16 @@ fn set_transform(method: &mut ImplItemFn, transform: &syn::Ident) {
         list.tokens = quote!(#(#kept,)* transform = #transform);
         return;
     }
+}
+
+/// The path as written, for the document (see `OperationPolicy::DECLARED_PATH`).
+fn declared_path(operation: &Operation) -> Contribution {
+    let mut part = Contribution::default();
+    if let Some(path) = &operation.declared_path {
+        part.policy_items.push(quote! {
+            const DECLARED_PATH: ::core::option::Option<&'static str> =
+                ::core::option::Option::Some(#path);
+        });
+    }
+    part
 }
