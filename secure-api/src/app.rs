@@ -3,7 +3,7 @@
 use crate::{cors::CorsPolicy, headers::SecurityHeaders, hosts::TrustedHosts};
 use crate::{ratelimit::Limiter, request_log::RequestLogEntry};
 use poem::{Endpoint, IntoResponse, Request, Response, http::Extensions};
-use std::{fmt, sync::Arc};
+use std::fmt;
 
 /// A service's routes with what every request of a service built with secure-api
 /// goes through, outermost first:
@@ -43,14 +43,12 @@ pub struct App<E> {
     hosts: Option<TrustedHosts>,
     cors: Option<CorsPolicy>,
     headers: SecurityHeaders,
-    data: Vec<InsertData>,
+    /// The request data, copied into each request in one go.
+    data: Extensions,
     request_log: bool,
     /// The limiter among the request data: the request log names the client as it does.
     limiter: Option<Limiter>,
 }
-
-/// Puts one value of request data into a request.
-type InsertData = Arc<dyn Fn(&mut Extensions) + Send + Sync>;
 
 impl<E: fmt::Debug> fmt::Debug for App<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -77,7 +75,7 @@ impl<E: Endpoint> App<E> {
             hosts: None,
             cors: None,
             headers: SecurityHeaders::default(),
-            data: Vec::new(),
+            data: Extensions::new(),
             request_log: true,
             limiter: None,
         }
@@ -144,9 +142,7 @@ impl<E: Endpoint> App<E> {
         if let Some(limiter) = (&value as &dyn std::any::Any).downcast_ref::<Limiter>() {
             self.limiter = Some(limiter.clone());
         }
-        self.data.push(Arc::new(move |extensions: &mut Extensions| {
-            extensions.insert(value.clone());
-        }));
+        self.data.insert(value);
         self
     }
 
@@ -163,9 +159,9 @@ impl<E: Endpoint> App<E> {
             return answer;
         }
         let origin = request.headers().get(poem::http::header::ORIGIN).cloned();
-        for insert in &self.data {
-            insert(request.extensions_mut());
-        }
+        // One copy of the whole map (a request starts with none), not a hash-map
+        // insert and a box per value.
+        request.extensions_mut().extend(self.data.clone());
         let mut response = self.routes.get_response(request).await;
         if let Some(cors) = &self.cors {
             cors.decorate(origin.as_ref(), &mut response);
