@@ -8,7 +8,7 @@ use crate::ratelimit::{
 use smallvec::SmallVec;
 use std::{
     collections::HashMap,
-    hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState},
+    hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState},
     sync::{
         Mutex, MutexGuard, PoisonError,
         atomic::{AtomicU64, Ordering},
@@ -233,6 +233,7 @@ impl<C: Clock> MemoryStore<C> {
         self.check_one_at(check, op, self.clock.now())
     }
 
+    #[inline]
     fn check_one_at(&self, check: &Check<'_>, op: Op, now: u64) -> Decision {
         let (hash, shard) = self.locate(check);
         let gcra = Gcra::new(check.quota);
@@ -340,7 +341,7 @@ impl<C: Clock> MemoryStore<C> {
 
     /// The key's hash, and its shard.
     fn locate(&self, check: &Check<'_>) -> (u64, usize) {
-        let hash = self.hasher.hash_one((check.budget, check.partition));
+        let hash = key_hash(&self.hasher, check.budget, check.partition);
         // The map indexes by the low bits and tags by the top ones: shard by bits
         // neither uses, or every key of a shard would collide there.
         (hash, (hash >> 32) as usize & (self.shards.len() - 1))
@@ -370,6 +371,7 @@ impl<C: Clock> MemoryStore<C> {
 
 /// One check against a key's stored TAT: the decision, and what to store if the
 /// batch goes through (`Some(None)`: remove the key).
+#[inline]
 fn decide(gcra: Gcra, stored: Option<u64>, now: u64, op: Op) -> (Decision, Option<Option<u64>>) {
     if op == Op::Refund {
         let tat = gcra.release(stored, now);
@@ -402,6 +404,30 @@ impl<C: Clock> LimitStore for MemoryStore<C> {
 /// or two limits).
 type Inline<T> = SmallVec<[T; 4]>;
 
+/// The keyed SipHash of `(budget, partition)`: the bytes `hash_one` of the pair
+/// would write (each string and a `0xff`, which UTF-8 never contains), written at
+/// once when they fit on the stack: one call into the hasher instead of four.
+#[inline]
+fn key_hash(hasher: &RandomState, budget: &str, partition: &str) -> u64 {
+    let mut state = hasher.build_hasher();
+    let len = budget.len() + partition.len() + 2;
+    let mut joined = [0u8; 80];
+    match joined.get_mut(..len) {
+        Some(joined) => {
+            let (b, rest) = joined.split_at_mut(budget.len());
+            b.copy_from_slice(budget.as_bytes());
+            let (separator, rest) = rest.split_at_mut(1);
+            separator[0] = 0xff;
+            let (p, last) = rest.split_at_mut(partition.len());
+            p.copy_from_slice(partition.as_bytes());
+            last[0] = 0xff;
+            state.write(joined);
+        }
+        None => (budget, partition).hash(&mut state),
+    }
+    state.finish()
+}
+
 /// Before a new key goes into `shard`: sweeps when due, and evicts when full.
 /// Returns how many live keys were evicted.
 fn make_room(shard: &mut Shard, now: u64, cap: usize) -> u64 {
@@ -432,6 +458,7 @@ fn make_room(shard: &mut Shard, now: u64, cap: usize) -> u64 {
     evicted
 }
 
+#[inline]
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     // Nothing panics while a shard is locked; if something ever did, its map is
     // still a valid map of timestamps.
@@ -676,5 +703,19 @@ mod tests {
         }
         let stats = store.stats();
         assert_eq!(stats.evicted, (10 * cap - stats.keys) as u64);
+    }
+
+    #[test]
+    fn keys_hash_as_the_pair_would() {
+        let hasher = RandomState::new();
+        let long = "x".repeat(200);
+        for (budget, partition) in [("public", "ip:192.0.2.1"), ("b", ""), ("op", long.as_str())] {
+            assert_eq!(
+                key_hash(&hasher, budget, partition),
+                hasher.hash_one((budget, partition))
+            );
+        }
+        // The separator keeps ("ab", "c") and ("a", "bc") apart.
+        assert_ne!(key_hash(&hasher, "ab", "c"), key_hash(&hasher, "a", "bc"));
     }
 }
