@@ -1,6 +1,9 @@
-//! One rate-limit check, per store, next to its baseline: the memory store next to
-//! `governor`'s keyed limiter (uncontended, and with two threads on both cores), the
-//! Redis store next to a bare `EVALSHA` on loopback.
+//! One rate-limit check, per store, next to its baseline: the memory store (through
+//! `LimitStore::decide_now`, what the guard chain calls) next to `governor`'s keyed
+//! limiter (uncontended, and with two threads on both cores); the Redis store next to
+//! a bare `EVALSHA` of `return 1` on loopback (the round trip) and to a bare `EVALSHA`
+//! of the store's own script on the same connection (what the GCRA costs on the
+//! server, without our wrapper).
 //!
 //! `cargo bench -p secure-api --features redis --bench ratelimit` (needs
 //! `redis-server` on the PATH: `apt-get install redis-server`). Results are in
@@ -8,7 +11,9 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use governor::{Quota as GovernorQuota, RateLimiter};
-use secure_api::ratelimit::{Check, LimitStore, Limiter, MemoryStore, Op, Quota, RedisStore};
+use secure_api::ratelimit::{
+    Check, Decision, Gcra, LimitStore, Limiter, MemoryStore, Op, Quota, RedisStore,
+};
 use std::{
     hint::black_box,
     net::TcpListener,
@@ -35,26 +40,33 @@ fn partitions() -> Vec<String> {
         .collect()
 }
 
+/// One check through the trait object, as the guard chain makes it.
+fn decide(store: &dyn LimitStore, checks: &[Check<'_>]) -> Decision {
+    let mut decisions = [Decision::default(); 2];
+    store.decide_now(checks, Op::Consume, &mut decisions[..checks.len()]);
+    decisions[0]
+}
+
 fn memory(c: &mut Criterion) {
     let partitions = partitions();
     let mut group = c.benchmark_group("memory: one check, uncontended");
 
-    let store = MemoryStore::new();
-    group.bench_function("MemoryStore, one key", |b| {
+    let store: Arc<dyn LimitStore> = Arc::new(MemoryStore::new());
+    group.bench_function("MemoryStore (decide_now), one key", |b| {
         let check = [Check {
             budget: "public",
             partition: &partitions[0],
             quota: quota(),
         }];
-        b.iter(|| black_box(store.check_now(black_box(&check), Op::Consume)));
+        b.iter(|| black_box(decide(&*store, black_box(&check))));
     });
     let governor = RateLimiter::keyed(governor_quota());
     group.bench_function("governor keyed (DashMap), one key", |b| {
         b.iter(|| black_box(governor.check_key(black_box(&partitions[0]))));
     });
 
-    let store = MemoryStore::new();
-    group.bench_function("MemoryStore, 100k keys in turn", |b| {
+    let store: Arc<dyn LimitStore> = Arc::new(MemoryStore::new());
+    group.bench_function("MemoryStore (decide_now), 100k keys in turn", |b| {
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % partitions.len();
@@ -63,7 +75,7 @@ fn memory(c: &mut Criterion) {
                 partition: &partitions[i],
                 quota: quota(),
             }];
-            black_box(store.check_now(&check, Op::Consume))
+            black_box(decide(&*store, &check))
         });
     });
     let governor = RateLimiter::keyed(governor_quota());
@@ -75,8 +87,8 @@ fn memory(c: &mut Criterion) {
         });
     });
 
-    let store = MemoryStore::new();
-    group.bench_function("MemoryStore, two stacked limits", |b| {
+    let store: Arc<dyn LimitStore> = Arc::new(MemoryStore::new());
+    group.bench_function("MemoryStore (decide_now), two stacked limits", |b| {
         let checks = [
             Check {
                 budget: "minute",
@@ -89,7 +101,7 @@ fn memory(c: &mut Criterion) {
                 quota: quota(),
             },
         ];
-        b.iter(|| black_box(store.check_now(black_box(&checks), Op::Consume)));
+        b.iter(|| black_box(decide(&*store, black_box(&checks))));
     });
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -97,7 +109,7 @@ fn memory(c: &mut Criterion) {
         .unwrap();
     let limiter = Limiter::in_memory();
     group.bench_function(
-        "Limiter::check over MemoryStore (what the chain calls)",
+        "Limiter::check over MemoryStore (the public async API: a Vec per answer)",
         |b| {
             let check = [Check {
                 budget: "public",
@@ -140,8 +152,8 @@ fn memory_contended(c: &mut Criterion) {
             true => "one key",
             false => "100k keys",
         };
-        let store = MemoryStore::new();
-        group.bench_function(BenchmarkId::new("MemoryStore", what), |b| {
+        let store: Arc<dyn LimitStore> = Arc::new(MemoryStore::new());
+        group.bench_function(BenchmarkId::new("MemoryStore (decide_now)", what), |b| {
             b.iter_custom(|iters| {
                 contended(iters, one_key, |i| {
                     let check = [Check {
@@ -149,7 +161,7 @@ fn memory_contended(c: &mut Criterion) {
                         partition: &partitions[i],
                         quota: quota(),
                     }];
-                    black_box(store.check_now(&check, Op::Consume));
+                    black_box(decide(&*store, &check));
                 })
             });
         });
@@ -222,6 +234,24 @@ fn redis(c: &mut Criterion) {
             .unwrap()
     });
     let bare = redis::Script::new("return 1");
+    let ours = redis::Script::new(RedisStore::SCRIPT);
+    runtime.block_on(async {
+        let mut connection = connection.clone();
+        ours.load_async(&mut connection).await.unwrap();
+    });
+    // What the store sends for `keys`, built once: the script alone, no wrapper.
+    let by_hand = |keys: &[&str]| {
+        let gcra = Gcra::new(quota());
+        let micros = |nanos: u64| format!("{}.{:03}", nanos / 1000, nanos % 1000);
+        let mut invocation = ours.prepare_invoke();
+        invocation.arg(1);
+        for key in keys {
+            invocation.key(format!("secure-api:rl:{key}|ip:192.0.2.1"));
+            invocation.arg(micros(gcra.interval()));
+            invocation.arg(micros(gcra.tolerance()));
+        }
+        invocation
+    };
 
     let mut group = c.benchmark_group("redis: one check, loopback round trip");
     group.bench_function("bare EVALSHA (return 1)", |b| {
@@ -234,6 +264,17 @@ fn redis(c: &mut Criterion) {
             }
         });
     });
+    let one_key = by_hand(&["bare"]);
+    group.bench_function("bare EVALSHA of the store's script, one key", |b| {
+        b.to_async(&runtime).iter(|| {
+            let mut connection = connection.clone();
+            let one_key = &one_key;
+            async move {
+                let reply: Vec<i64> = one_key.invoke_async(&mut connection).await.unwrap();
+                black_box(reply)
+            }
+        });
+    });
     group.bench_function("RedisStore, one limit", |b| {
         let check = [Check {
             budget: "public",
@@ -242,6 +283,17 @@ fn redis(c: &mut Criterion) {
         }];
         b.to_async(&runtime)
             .iter(|| store.check(black_box(&check), Op::Consume));
+    });
+    let two_keys = by_hand(&["bare-minute", "bare-day"]);
+    group.bench_function("bare EVALSHA of the store's script, two keys", |b| {
+        b.to_async(&runtime).iter(|| {
+            let mut connection = connection.clone();
+            let two_keys = &two_keys;
+            async move {
+                let reply: Vec<i64> = two_keys.invoke_async(&mut connection).await.unwrap();
+                black_box(reply)
+            }
+        });
     });
     group.bench_function("RedisStore, two stacked limits", |b| {
         let checks = [
