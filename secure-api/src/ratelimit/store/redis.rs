@@ -136,8 +136,8 @@ pub struct RedisStoreBuilder {
 impl RedisStore {
     /// The Lua script every check runs (loaded at [`connect`](RedisStoreBuilder::connect),
     /// then called by its SHA-1 with `EVALSHA`): what a batch of GCRA checks does on the
-    /// server. KEYS: one per check; ARGV[1]: 1 consume, 0 peek, -1 refund; then, per
-    /// key, its emission interval and tolerance in microseconds. Answers four integers
+    /// server. `KEYS`: one per check; `ARGV[1]`: 1 consume, 0 peek, -1 refund; then,
+    /// per key, its emission interval and tolerance in microseconds. Answers four integers
     /// per key: admitted (1 or 0), backlog before and after (µs), the wait of a refusal
     /// (µs).
     ///
