@@ -8,7 +8,7 @@ use crate::ratelimit::{
 use smallvec::SmallVec;
 use std::{
     collections::HashMap,
-    hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState},
+    hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState},
     sync::{
         Mutex, MutexGuard, PoisonError,
         atomic::{AtomicU64, Ordering},
@@ -341,7 +341,7 @@ impl<C: Clock> MemoryStore<C> {
 
     /// The key's hash, and its shard.
     fn locate(&self, check: &Check<'_>) -> (u64, usize) {
-        let hash = key_hash(&self.hasher, check.budget, check.partition);
+        let hash = self.hasher.hash_one((check.budget, check.partition));
         // The map indexes by the low bits and tags by the top ones: shard by bits
         // neither uses, or every key of a shard would collide there.
         (hash, (hash >> 32) as usize & (self.shards.len() - 1))
@@ -403,30 +403,6 @@ impl<C: Clock> LimitStore for MemoryStore<C> {
 /// A batch's bookkeeping, on the stack up to four checks (most operations have one
 /// or two limits).
 type Inline<T> = SmallVec<[T; 4]>;
-
-/// The keyed SipHash of `(budget, partition)`: the bytes `hash_one` of the pair
-/// would write (each string and a `0xff`, which UTF-8 never contains), written at
-/// once when they fit on the stack: one call into the hasher instead of four.
-#[inline]
-fn key_hash(hasher: &RandomState, budget: &str, partition: &str) -> u64 {
-    let mut state = hasher.build_hasher();
-    let len = budget.len() + partition.len() + 2;
-    let mut joined = [0u8; 80];
-    match joined.get_mut(..len) {
-        Some(joined) => {
-            let (b, rest) = joined.split_at_mut(budget.len());
-            b.copy_from_slice(budget.as_bytes());
-            let (separator, rest) = rest.split_at_mut(1);
-            separator[0] = 0xff;
-            let (p, last) = rest.split_at_mut(partition.len());
-            p.copy_from_slice(partition.as_bytes());
-            last[0] = 0xff;
-            state.write(joined);
-        }
-        None => (budget, partition).hash(&mut state),
-    }
-    state.finish()
-}
 
 /// Before a new key goes into `shard`: sweeps when due, and evicts when full.
 /// Returns how many live keys were evicted.
@@ -703,19 +679,5 @@ mod tests {
         }
         let stats = store.stats();
         assert_eq!(stats.evicted, (10 * cap - stats.keys) as u64);
-    }
-
-    #[test]
-    fn keys_hash_as_the_pair_would() {
-        let hasher = RandomState::new();
-        let long = "x".repeat(200);
-        for (budget, partition) in [("public", "ip:192.0.2.1"), ("b", ""), ("op", long.as_str())] {
-            assert_eq!(
-                key_hash(&hasher, budget, partition),
-                hasher.hash_one((budget, partition))
-            );
-        }
-        // The separator keeps ("ab", "c") and ("a", "bc") apart.
-        assert_ne!(key_hash(&hasher, "ab", "c"), key_hash(&hasher, "a", "bc"));
     }
 }
