@@ -5,7 +5,7 @@ use super::{
     Decision, Quota, RateLimit,
     client_ip::{IpKey, TrustedProxies},
     policy::is_valid_name,
-    store::{Check, LimitStore, MemoryStore, Op},
+    store::{Check, LimitStore, MemoryStore, Op, StoreError},
 };
 use crate::ratelimit::{Clock, MonotonicClock};
 use poem::Request;
@@ -245,7 +245,15 @@ impl Limiter {
             return CheckOutcome::Decided(decisions);
         }
         let error = match self.inner.store.check(checks, op).await {
-            Ok(decisions) => return CheckOutcome::Decided(decisions),
+            Ok(decisions) if decisions.len() == checks.len() => {
+                return CheckOutcome::Decided(decisions);
+            }
+            // A store of someone's that miscounts is a failing store, not a panic.
+            Ok(decisions) => StoreError(format!(
+                "the store answered {} decisions for {} checks",
+                decisions.len(),
+                checks.len()
+            )),
             Err(error) => error,
         };
         let counters = &self.inner.counters;
@@ -526,7 +534,7 @@ pub(crate) fn limiter_of(request: &Request) -> &Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ratelimit::{CheckFuture, StoreError};
+    use crate::ratelimit::CheckFuture;
     use std::time::Duration;
 
     struct Broken;
@@ -579,6 +587,29 @@ mod tests {
         );
         assert_eq!(closed.stats().failed_closed, 1);
         assert_eq!(local.stats().fell_back, 2);
+    }
+
+    /// Answers one decision too many, whatever it is asked.
+    struct Miscounting;
+
+    impl LimitStore for Miscounting {
+        fn check<'a>(&'a self, checks: &'a [Check<'a>], _: Op) -> CheckFuture<'a> {
+            let decisions = vec![Decision::default(); checks.len() + 1];
+            Box::pin(async move { Ok(decisions) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_miscounts_fails_by_the_failure_mode() {
+        let closed = Limiter::builder(Miscounting)
+            .failure_mode(FailureMode::Closed)
+            .build();
+        let mut decisions = [Decision::default()];
+        let answer = closed
+            .check_into(&[check()], Op::Consume, FailureMode::Closed, &mut decisions)
+            .await;
+        assert_eq!(answer, Answer::FailedClosed);
+        assert_eq!(closed.stats().store_errors, 1);
     }
 
     #[test]
