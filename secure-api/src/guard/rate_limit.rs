@@ -75,8 +75,8 @@ impl LimitRun {
 
     /// The checks of the IP limits, keyed by `client`.
     fn ip_checks<'a>(&self, client: &'a IpKey) -> (PerLimit<usize>, PerLimit<Check<'a>>) {
-        let indices: PerLimit<usize> = match self.limits.len() {
-            1 => SmallVec::from_buf([0]),
+        let indices: PerLimit<usize> = match self.limits {
+            [only] if only.key_kind().is_ip() => SmallVec::from_buf([0]),
             _ => self.ip_limits().collect(),
         };
         let checks = per_limit(&indices, |&i| self.check(i, client.as_str()));
