@@ -347,6 +347,26 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_longer_than_the_stack_buffer_is_whole() {
+        let names = ["a".repeat(60), "b".repeat(60), "c".repeat(60)];
+        let states: Vec<LimitState> = names
+            .iter()
+            .map(|name| state(Box::leak(name.clone().into_boxed_str()), 10, 60, 0))
+            .collect();
+        let expected = names
+            .iter()
+            .map(|name| format!("\"{name}\";q=10;w=60"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(expected.len() > 128);
+        let fields = fields(HeaderStyle::Draft, &states);
+        assert_eq!(
+            fields[0],
+            (RATELIMIT_POLICY, HeaderValue::from_str(&expected).unwrap())
+        );
+    }
+
+    #[test]
     fn legacy_fields_describe_the_closest_limit() {
         let fields = fields(HeaderStyle::Legacy, &[state("minute", 10, 60, 18)]);
         assert_eq!(
