@@ -417,3 +417,24 @@ async fn after_a_failure_redis_is_left_alone_for_a_pause() {
     }
     assert_eq!(limiter.stats().failed_open, 4);
 }
+
+#[tokio::test]
+async fn a_flushed_script_is_loaded_again_without_a_failure() {
+    let redis = RedisServer::start();
+    let limiter = limiter(&redis, FailureMode::Closed).await;
+    let server = serve_limited(Some(limiter.clone())).await;
+    assert_eq!(statuses(&server, "/burst", 2).await, [200, 200]);
+    // What a Redis restart or an operator's `SCRIPT FLUSH` leaves: no script by that SHA.
+    let mut connection = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(statuses(&server, "/burst", 2).await, [200, 429]);
+    assert_eq!(limiter.stats().store_errors, 0, "{:?}", limiter.stats());
+}

@@ -1,14 +1,22 @@
-//! One rate-limit check, per store, next to its baseline: the memory store next to
-//! `governor`'s keyed limiter (uncontended, and with two threads on both cores), the
-//! Redis store next to a bare `EVALSHA` on loopback.
+//! One rate-limit check, per store, next to its baseline: the memory store (through
+//! `LimitStore::decide_now`, what the guard chain calls) next to `governor`'s keyed
+//! limiter (uncontended, and with two threads on both cores); the Redis store next to
+//! a bare `EVALSHA` of `return 1` on loopback (the round trip) and to a bare `EVALSHA`
+//! of the store's own script on the same connection (what the GCRA costs on the
+//! server, without our wrapper).
 //!
 //! `cargo bench -p secure-api --features redis --bench ratelimit` (needs
 //! `redis-server` on the PATH: `apt-get install redis-server`). Results are in
 //! `BENCHMARKS.md`.
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main, measurement::WallTime,
+};
 use governor::{Quota as GovernorQuota, RateLimiter};
-use secure_api::ratelimit::{Check, LimitStore, Limiter, MemoryStore, Op, Quota, RedisStore};
+use redis::{ScriptInvocation, aio::MultiplexedConnection};
+use secure_api::ratelimit::{
+    Check, Decision, Gcra, LimitStore, Limiter, MemoryStore, Op, Quota, RedisStore,
+};
 use std::{
     hint::black_box,
     net::TcpListener,
@@ -35,26 +43,33 @@ fn partitions() -> Vec<String> {
         .collect()
 }
 
+/// One check through the trait object, as the guard chain makes it.
+fn decide(store: &dyn LimitStore, checks: &[Check<'_>]) -> Decision {
+    let mut decisions = [Decision::default(); 2];
+    store.decide_now(checks, Op::Consume, &mut decisions[..checks.len()]);
+    decisions[0]
+}
+
 fn memory(c: &mut Criterion) {
     let partitions = partitions();
     let mut group = c.benchmark_group("memory: one check, uncontended");
 
-    let store = MemoryStore::new();
-    group.bench_function("MemoryStore, one key", |b| {
+    let store: Arc<dyn LimitStore> = Arc::new(MemoryStore::new());
+    group.bench_function("MemoryStore (decide_now), one key", |b| {
         let check = [Check {
             budget: "public",
             partition: &partitions[0],
             quota: quota(),
         }];
-        b.iter(|| black_box(store.check_now(black_box(&check), Op::Consume)));
+        b.iter(|| black_box(decide(&*store, black_box(&check))));
     });
     let governor = RateLimiter::keyed(governor_quota());
     group.bench_function("governor keyed (DashMap), one key", |b| {
         b.iter(|| black_box(governor.check_key(black_box(&partitions[0]))));
     });
 
-    let store = MemoryStore::new();
-    group.bench_function("MemoryStore, 100k keys in turn", |b| {
+    let store: Arc<dyn LimitStore> = Arc::new(MemoryStore::new());
+    group.bench_function("MemoryStore (decide_now), 100k keys in turn", |b| {
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % partitions.len();
@@ -63,7 +78,7 @@ fn memory(c: &mut Criterion) {
                 partition: &partitions[i],
                 quota: quota(),
             }];
-            black_box(store.check_now(&check, Op::Consume))
+            black_box(decide(&*store, &check))
         });
     });
     let governor = RateLimiter::keyed(governor_quota());
@@ -75,8 +90,8 @@ fn memory(c: &mut Criterion) {
         });
     });
 
-    let store = MemoryStore::new();
-    group.bench_function("MemoryStore, two stacked limits", |b| {
+    let store: Arc<dyn LimitStore> = Arc::new(MemoryStore::new());
+    group.bench_function("MemoryStore (decide_now), two stacked limits", |b| {
         let checks = [
             Check {
                 budget: "minute",
@@ -89,7 +104,7 @@ fn memory(c: &mut Criterion) {
                 quota: quota(),
             },
         ];
-        b.iter(|| black_box(store.check_now(black_box(&checks), Op::Consume)));
+        b.iter(|| black_box(decide(&*store, black_box(&checks))));
     });
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -97,7 +112,7 @@ fn memory(c: &mut Criterion) {
         .unwrap();
     let limiter = Limiter::in_memory();
     group.bench_function(
-        "Limiter::check over MemoryStore (what the chain calls)",
+        "Limiter::check over MemoryStore (the public async API: a Vec per answer)",
         |b| {
             let check = [Check {
                 budget: "public",
@@ -140,8 +155,8 @@ fn memory_contended(c: &mut Criterion) {
             true => "one key",
             false => "100k keys",
         };
-        let store = MemoryStore::new();
-        group.bench_function(BenchmarkId::new("MemoryStore", what), |b| {
+        let store: Arc<dyn LimitStore> = Arc::new(MemoryStore::new());
+        group.bench_function(BenchmarkId::new("MemoryStore (decide_now)", what), |b| {
             b.iter_custom(|iters| {
                 contended(iters, one_key, |i| {
                     let check = [Check {
@@ -149,7 +164,7 @@ fn memory_contended(c: &mut Criterion) {
                         partition: &partitions[i],
                         quota: quota(),
                     }];
-                    black_box(store.check_now(&check, Op::Consume));
+                    black_box(decide(&*store, &check));
                 })
             });
         });
@@ -222,18 +237,37 @@ fn redis(c: &mut Criterion) {
             .unwrap()
     });
     let bare = redis::Script::new("return 1");
+    let ours = redis::Script::new(RedisStore::SCRIPT);
+    runtime.block_on(async {
+        let mut connection = connection.clone();
+        ours.load_async(&mut connection).await.unwrap();
+    });
+    // What the store sends for `keys`, built once: the script alone, no wrapper.
+    let by_hand = |keys: &[&str]| {
+        let gcra = Gcra::new(quota());
+        let micros = |nanos: u64| format!("{}.{:03}", nanos / 1000, nanos % 1000);
+        let mut invocation = ours.prepare_invoke();
+        invocation.arg(1);
+        for key in keys {
+            invocation.key(format!("secure-api:rl:{key}|ip:192.0.2.1"));
+            invocation.arg(micros(gcra.interval()));
+            invocation.arg(micros(gcra.tolerance()));
+        }
+        invocation
+    };
 
     let mut group = c.benchmark_group("redis: one check, loopback round trip");
-    group.bench_function("bare EVALSHA (return 1)", |b| {
-        b.to_async(&runtime).iter(|| {
-            let mut connection = connection.clone();
-            let bare = &bare;
-            async move {
-                let one: i64 = bare.invoke_async(&mut connection).await.unwrap();
-                black_box(one)
-            }
-        });
-    });
+    let bare = bare.prepare_invoke();
+    bench_bare(
+        &mut group,
+        "bare EVALSHA (return 1)",
+        &runtime,
+        &connection,
+        &bare,
+    );
+    let one_key = by_hand(&["bare"]);
+    let name = "bare EVALSHA of the store's script, one key";
+    bench_bare(&mut group, name, &runtime, &connection, &one_key);
     group.bench_function("RedisStore, one limit", |b| {
         let check = [Check {
             budget: "public",
@@ -243,6 +277,9 @@ fn redis(c: &mut Criterion) {
         b.to_async(&runtime)
             .iter(|| store.check(black_box(&check), Op::Consume));
     });
+    let two_keys = by_hand(&["bare-minute", "bare-day"]);
+    let name = "bare EVALSHA of the store's script, two keys";
+    bench_bare(&mut group, name, &runtime, &connection, &two_keys);
     group.bench_function("RedisStore, two stacked limits", |b| {
         let checks = [
             Check {
@@ -261,6 +298,26 @@ fn redis(c: &mut Criterion) {
     });
     group.finish();
     drop(server);
+}
+
+/// A bare `EVALSHA` of `invocation` on a plain multiplexed connection: nothing of ours
+/// around it.
+fn bench_bare(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    runtime: &tokio::runtime::Runtime,
+    connection: &MultiplexedConnection,
+    invocation: &ScriptInvocation<'_>,
+) {
+    group.bench_function(name, |b| {
+        b.to_async(runtime).iter(|| {
+            let mut connection = connection.clone();
+            async move {
+                let reply: redis::Value = invocation.invoke_async(&mut connection).await.unwrap();
+                black_box(reply)
+            }
+        });
+    });
 }
 
 criterion_group!(benches, memory, memory_contended, redis);

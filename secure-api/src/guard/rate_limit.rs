@@ -5,24 +5,40 @@
 use crate::{
     Authenticator, Principal, Requirement,
     ratelimit::{
-        self, ApiKeyId, Check, CheckOutcome, Decision, KeyKind, LimitState, Limiter, Op, Quota,
+        self, Answer, ApiKeyId, Check, Decision, IpKey, KeyKind, LimitState, Limiter, Op, Quota,
         RateLimit,
     },
 };
 use poem::{IntoResponse, Request, Response, http::header};
+use smallvec::SmallVec;
 use std::time::Duration;
+
+/// Per-limit state of a request, inline for the usual single limit (kept small: it
+/// is part of every limited request's future, which is moved as a whole).
+type PerLimit<T> = SmallVec<[T; 1]>;
+
+/// `f` of each limit; one limit, the usual case, skips the general collection.
+fn per_limit<T, U>(items: &[T], f: impl FnMut(&T) -> U) -> PerLimit<U> {
+    match items {
+        [one] => SmallVec::from_buf([{ f }(one)]),
+        _ => items.iter().map(f).collect(),
+    }
+}
 
 /// The limits of one request, from the first check to the answer.
 pub(crate) struct LimitRun {
     limiter: Limiter,
     limits: &'static [RateLimit],
     /// The quota in force for each limit (after overrides).
-    quotas: Vec<Quota>,
+    quotas: PerLimit<Quota>,
     /// The client IP's key, for IP limits and every fallback to it.
-    client: String,
+    client: IpKey,
     /// What the store last said of each limit; `None` before it did, or when it failed
     /// open.
-    decisions: Vec<Option<Decision>>,
+    decisions: PerLimit<Option<Decision>>,
+    /// Whether the operation has limits keyed by client IP, and others.
+    by_ip: bool,
+    after_auth: bool,
     ip_charged: bool,
 }
 
@@ -33,57 +49,70 @@ impl LimitRun {
             return None;
         }
         let limiter = ratelimit::limiter_of(request).clone();
-        let quotas = limits.iter().map(|limit| limiter.quota_of(limit)).collect();
+        let quotas = per_limit(limits, |limit| limiter.quota_of(limit));
         let client = limiter.client_partition(request);
+        let by_ip = limits.iter().any(|limit| limit.key_kind().is_ip());
         Some(LimitRun {
             limiter,
             limits,
             quotas,
             client,
-            decisions: vec![None; limits.len()],
+            decisions: SmallVec::from_elem(None, limits.len()),
+            by_ip,
+            after_auth: limits.iter().any(|limit| !limit.key_kind().is_ip()),
             ip_charged: false,
         })
     }
 
-    fn by_ip(&self) -> Vec<usize> {
-        (0..self.limits.len())
-            .filter(|&i| self.limits[i].key_kind().is_ip())
-            .collect()
-    }
-
-    fn after_auth(&self) -> Vec<usize> {
-        (0..self.limits.len())
-            .filter(|&i| !self.limits[i].key_kind().is_ip())
-            .collect()
+    fn ip_limits(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.limits.len()).filter(|&i| self.limits[i].key_kind().is_ip())
     }
 
     /// Both kinds: the IP limits wait to be charged with the others.
     fn mixed(&self) -> bool {
-        !self.by_ip().is_empty() && !self.after_auth().is_empty()
+        self.by_ip && self.after_auth
+    }
+
+    /// The checks of the IP limits, keyed by `client`.
+    fn ip_checks<'a>(&self, client: &'a IpKey) -> (PerLimit<usize>, PerLimit<Check<'a>>) {
+        let indices: PerLimit<usize> = match self.limits {
+            [only] if only.key_kind().is_ip() => SmallVec::from_buf([0]),
+            _ => self.ip_limits().collect(),
+        };
+        let checks = per_limit(&indices, |&i| self.check(i, client.as_str()));
+        (indices, checks)
+    }
+
+    fn check<'a>(&self, i: usize, partition: &'a str) -> Check<'a> {
+        Check {
+            budget: self.limits[i].budget(),
+            partition,
+            quota: self.quotas[i],
+        }
     }
 
     /// Step 2 of the chain: the limits keyed by client IP.
     pub(crate) async fn before_authentication(&mut self) -> poem::Result<()> {
-        let indices = self.by_ip();
-        if indices.is_empty() {
+        if !self.by_ip {
             return Ok(());
         }
         let op = match self.mixed() {
             true => Op::Peek,
             false => Op::Consume,
         };
-        let partitions = vec![self.client.clone(); indices.len()];
-        self.apply(&indices, &partitions, op).await
+        let client = self.client;
+        let (indices, checks) = self.ip_checks(&client);
+        self.apply(&indices, &checks, op).await
     }
 
     /// A guard between the two steps refused the request: the IP limits count it
     /// (a flood of bad tokens is still a flood), and its answer gets the fields.
     pub(crate) async fn refused_by_guard(&mut self, error: poem::Error) -> poem::Error {
         if self.mixed() && !self.ip_charged {
-            let indices = self.by_ip();
-            let partitions = vec![self.client.clone(); indices.len()];
+            let client = self.client;
+            let (indices, checks) = self.ip_checks(&client);
             // The refusal stands whatever the limits say now.
-            let _ = self.apply(&indices, &partitions, Op::Consume).await;
+            let _ = self.apply(&indices, &checks, Op::Consume).await;
         }
         self.decorate_error(error)
     }
@@ -95,10 +124,12 @@ impl LimitRun {
         request: &Request,
         principal: Option<&Principal>,
     ) -> poem::Result<()> {
-        let mut indices = self.after_auth();
-        if indices.is_empty() {
+        if !self.after_auth {
             return Ok(());
         }
+        let mut indices: PerLimit<usize> = (0..self.limits.len())
+            .filter(|&i| !self.limits[i].key_kind().is_ip())
+            .collect();
         let needs_subject = indices
             .iter()
             .any(|&i| matches!(self.limits[i].key_kind(), KeyKind::Subject));
@@ -106,59 +137,66 @@ impl LimitRun {
         let principal = match principal {
             Some(principal) => Some(principal),
             None if needs_subject => {
-                optional = optional_principal(request).await;
+                // Boxed: a token verification's state would otherwise be part of the
+                // future of every limited request.
+                optional = Box::pin(optional_principal(request)).await;
                 optional.as_ref()
             }
             None => None,
         };
-        let mut partitions: Vec<String> = indices
+        // The keys of their own (`None`: the client IP's).
+        let keys: PerLimit<Option<String>> = indices
             .iter()
-            .map(|&i| {
-                let key = match self.limits[i].key_kind() {
-                    KeyKind::Subject => principal.map(|p| format!("sub:{}", p.subject())),
-                    KeyKind::ApiKey => request
-                        .extensions()
-                        .get::<ApiKeyId>()
-                        .map(|id| format!("key:{}", id.0)),
-                    KeyKind::Custom(key) => key(request).map(|key| format!("fn:{key}")),
-                    KeyKind::Ip => None,
-                };
-                key.unwrap_or_else(|| self.client.clone())
+            .map(|&i| match self.limits[i].key_kind() {
+                KeyKind::Subject => principal.map(|p| format!("sub:{}", p.subject())),
+                KeyKind::ApiKey => request
+                    .extensions()
+                    .get::<ApiKeyId>()
+                    .map(|id| format!("key:{}", id.0)),
+                KeyKind::Custom(key) => key(request).map(|key| format!("fn:{key}")),
+                KeyKind::Ip => None,
             })
+            .collect();
+        let client = self.client;
+        let mut checks: PerLimit<Check<'_>> = indices
+            .iter()
+            .zip(&keys)
+            .map(|(&i, key)| self.check(i, key.as_deref().unwrap_or(client.as_str())))
             .collect();
         if self.mixed() {
-            let by_ip = self.by_ip();
-            partitions.extend(std::iter::repeat_n(self.client.clone(), by_ip.len()));
+            let (by_ip, ip_checks) = self.ip_checks(&client);
             indices.extend(by_ip);
+            checks.extend(ip_checks);
         }
-        self.apply(&indices, &partitions, Op::Consume).await
+        self.apply(&indices, &checks, Op::Consume).await
     }
 
-    async fn apply(
-        &mut self,
-        indices: &[usize],
-        partitions: &[String],
-        op: Op,
-    ) -> poem::Result<()> {
-        let checks: Vec<Check<'_>> = indices
-            .iter()
-            .zip(partitions)
-            .map(|(&i, partition)| Check {
-                budget: self.limits[i].budget(),
-                partition,
-                quota: self.quotas[i],
-            })
-            .collect();
-        let decisions = match self.limiter.check(&checks, op).await {
-            CheckOutcome::Decided(decisions) => decisions,
-            CheckOutcome::FailedOpen => return Ok(()),
-            CheckOutcome::FailedClosed => {
+    async fn apply(&mut self, indices: &[usize], checks: &[Check<'_>], op: Op) -> poem::Result<()> {
+        let mut decisions: PerLimit<Decision> =
+            SmallVec::from_elem(Decision::default(), checks.len());
+        let answer = match self.limiter.decide_now(checks, op, &mut decisions) {
+            true => Answer::Decided,
+            // A store that waits (Redis): its state machine is boxed, so it does not
+            // grow the future of every request that never needs it.
+            false => {
+                let failure_mode = self.limiter.failure_mode();
+                Box::pin(
+                    self.limiter
+                        .check_into(checks, op, failure_mode, &mut decisions),
+                )
+                .await
+            }
+        };
+        match answer {
+            Answer::Decided => {}
+            Answer::FailedOpen => return Ok(()),
+            Answer::FailedClosed => {
                 return Err(self.refusal(
                     Duration::from_secs(1),
                     "rate limiting is unavailable right now; retry in 1 s".to_owned(),
                 ));
             }
-        };
+        }
         for (&i, decision) in indices.iter().zip(&decisions) {
             self.decisions[i] = Some(*decision);
         }
@@ -168,9 +206,15 @@ impl LimitRun {
             }
             return Ok(());
         }
-        let refused: Vec<(&RateLimit, Quota, Decision)> = indices
+        Err(self.refused(indices, &decisions))
+    }
+
+    /// The 429 of a request its limits refused.
+    #[cold]
+    fn refused(&self, indices: &[usize], decisions: &[Decision]) -> poem::Error {
+        let refused: PerLimit<(&RateLimit, Quota, Decision)> = indices
             .iter()
-            .zip(&decisions)
+            .zip(decisions)
             .map(|(&i, decision)| (&self.limits[i], self.quotas[i], *decision))
             .collect();
         let retry_after = refused
@@ -181,20 +225,20 @@ impl LimitRun {
             .unwrap_or_default();
         let detail = ratelimit::refusal_detail(&refused);
         tracing::info!(client = %self.client, reason = %detail, "rate limit refused a request");
-        Err(self.refusal(retry_after, detail))
+        self.refusal(retry_after, detail)
     }
 
-    fn states(&self) -> Vec<LimitState> {
-        self.limits
-            .iter()
-            .zip(&self.quotas)
-            .zip(&self.decisions)
-            .map(|((limit, quota), decision)| LimitState {
+    fn states(&self) -> PerLimit<LimitState> {
+        let mut i = 0;
+        per_limit(self.limits, |limit| {
+            let state = LimitState {
                 name: limit.name(),
-                quota: *quota,
-                decision: *decision,
-            })
-            .collect()
+                quota: self.quotas[i],
+                decision: self.decisions[i],
+            };
+            i += 1;
+            state
+        })
     }
 
     fn refusal(&self, retry_after: Duration, detail: String) -> poem::Error {

@@ -322,16 +322,97 @@ fn mask_v6(ip: Ipv6Addr, prefix: u8) -> u128 {
     }
 }
 
-/// The key of a client IP: the address itself for IPv4, its network of
-/// `ipv6_prefix` bits for IPv6 (one customer usually holds a whole /64).
-pub(crate) fn ip_partition(ip: Option<IpAddr>, ipv6_prefix: u8) -> String {
-    match ip {
-        Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
-        Some(IpAddr::V6(v6)) => {
-            let network = Ipv6Addr::from(mask_v6(v6, ipv6_prefix));
-            format!("ip:{network}/{ipv6_prefix}")
+/// The key of a client IP: `ip:` and the address itself for IPv4, its network of
+/// `ipv6_prefix` bits for IPv6 (one customer usually holds a whole /64), or
+/// `ip:unknown`. Built on the stack: a limited request allocates nothing for it.
+#[derive(Clone, Copy)]
+pub(crate) struct IpKey {
+    len: u8,
+    bytes: [u8; IpKey::CAPACITY],
+}
+
+impl IpKey {
+    /// `ip:` + the longest IPv6 text (45, an IPv4-mapped form) + `/128`.
+    const CAPACITY: usize = 3 + 45 + 4;
+
+    pub(crate) fn new(ip: Option<IpAddr>, ipv6_prefix: u8) -> IpKey {
+        let mut key = IpKey {
+            len: 0,
+            bytes: [0; IpKey::CAPACITY],
+        };
+        match ip {
+            Some(IpAddr::V4(v4)) => {
+                key.push(b"ip:");
+                let [a, b, c, d] = v4.octets();
+                key.octet(a);
+                for octet in [b, c, d] {
+                    key.byte(b'.');
+                    key.octet(octet);
+                }
+            }
+            Some(IpAddr::V6(v6)) => {
+                let network = Ipv6Addr::from(mask_v6(v6, ipv6_prefix));
+                // Never longer than the capacity, so this cannot fail.
+                let _ = fmt::Write::write_fmt(&mut key, format_args!("ip:{network}/{ipv6_prefix}"));
+            }
+            None => key.push(b"ip:unknown"),
         }
-        None => "ip:unknown".to_owned(),
+        key
+    }
+
+    /// One byte; 15 bytes of an IPv4 key always fit.
+    fn byte(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(usize::from(self.len)) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    /// `0` to `255`, in decimal.
+    fn octet(&mut self, n: u8) {
+        if n >= 100 {
+            self.byte(b'0' + n / 100);
+        }
+        if n >= 10 {
+            self.byte(b'0' + n / 10 % 10);
+        }
+        self.byte(b'0' + n % 10);
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        let start = usize::from(self.len);
+        let end = (start + bytes.len()).min(IpKey::CAPACITY);
+        self.bytes[start..end].copy_from_slice(&bytes[..end - start]);
+        self.len = end as u8;
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole ASCII pieces are ever pushed.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("ip:unknown")
+    }
+}
+
+impl fmt::Write for IpKey {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        match usize::from(self.len) + text.len() <= IpKey::CAPACITY {
+            true => {
+                self.push(text.as_bytes());
+                Ok(())
+            }
+            false => Err(fmt::Error),
+        }
+    }
+}
+
+impl fmt::Display for IpKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for IpKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -453,11 +534,33 @@ mod tests {
         let a = ip("2001:db8:1:2:aaaa::1");
         let b = ip("2001:db8:1:2:bbbb::2");
         let c = ip("2001:db8:1:3::1");
-        assert_eq!(ip_partition(Some(a), 64), "ip:2001:db8:1:2::/64");
-        assert_eq!(ip_partition(Some(a), 64), ip_partition(Some(b), 64));
-        assert_ne!(ip_partition(Some(a), 64), ip_partition(Some(c), 64));
-        assert_eq!(ip_partition(Some(a), 128), "ip:2001:db8:1:2:aaaa::1/128");
-        assert_eq!(ip_partition(Some(ip("192.0.2.1")), 64), "ip:192.0.2.1");
-        assert_eq!(ip_partition(None, 64), "ip:unknown");
+        let key = |ip: Option<IpAddr>, prefix: u8| IpKey::new(ip, prefix).as_str().to_owned();
+        assert_eq!(key(Some(a), 64), "ip:2001:db8:1:2::/64");
+        assert_eq!(key(Some(a), 64), key(Some(b), 64));
+        assert_ne!(key(Some(a), 64), key(Some(c), 64));
+        assert_eq!(key(Some(a), 128), "ip:2001:db8:1:2:aaaa::1/128");
+        assert_eq!(key(None, 64), "ip:unknown");
+    }
+
+    #[test]
+    fn ipv4_keys_are_the_dotted_address() {
+        for text in [
+            "192.0.2.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.100.9",
+            "127.0.0.1",
+        ] {
+            assert_eq!(
+                IpKey::new(Some(ip(text)), 64).as_str(),
+                format!("ip:{text}")
+            );
+        }
+        // The longest IPv6 text fits whole.
+        let longest = ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+        assert_eq!(
+            IpKey::new(Some(longest), 128).as_str(),
+            "ip:ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"
+        );
     }
 }

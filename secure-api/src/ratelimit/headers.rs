@@ -59,58 +59,137 @@ fn closest(states: &[LimitState]) -> Option<(&LimitState, Decision)> {
         })
 }
 
-/// The header fields of `style` for `states`.
-pub(crate) fn fields(style: HeaderStyle, states: &[LimitState]) -> Vec<(HeaderName, String)> {
+/// A header field's value, built on the stack (on the heap only past 128 bytes:
+/// several long limit names), then copied once into its `HeaderValue`.
+struct Field {
+    len: usize,
+    bytes: [u8; 128],
+    spilled: Option<Vec<u8>>,
+}
+
+impl Default for Field {
+    fn default() -> Self {
+        Field {
+            len: 0,
+            bytes: [0; 128],
+            spilled: None,
+        }
+    }
+}
+
+impl Field {
+    fn text(&mut self, text: &str) -> &mut Self {
+        let text = text.as_bytes();
+        let end = self.len + text.len();
+        match (&mut self.spilled, self.bytes.get_mut(self.len..end)) {
+            (Some(spilled), _) => spilled.extend_from_slice(text),
+            (None, Some(room)) => {
+                room.copy_from_slice(text);
+                self.len = end;
+            }
+            (None, None) => {
+                let mut spilled = Vec::with_capacity(2 * end);
+                spilled.extend_from_slice(&self.bytes[..self.len]);
+                spilled.extend_from_slice(text);
+                self.spilled = Some(spilled);
+            }
+        }
+        self
+    }
+
+    fn number(&mut self, number: u64) -> &mut Self {
+        self.text(itoa::Buffer::new().format(number))
+    }
+
+    fn value(&self) -> Option<HeaderValue> {
+        let bytes = match &self.spilled {
+            Some(spilled) => spilled,
+            None => &self.bytes[..self.len],
+        };
+        HeaderValue::from_bytes(bytes).ok()
+    }
+}
+
+/// `"name";q=100;w=60, ...`: every limit of the operation (stable).
+fn policy_field(states: &[LimitState]) -> Field {
+    let mut field = Field::default();
+    for (i, state) in states.iter().enumerate() {
+        let (q, w) = quota_window(state.quota);
+        if i > 0 {
+            field.text(", ");
+        }
+        field
+            .text("\"")
+            .text(state.name)
+            .text("\";q=")
+            .number(q)
+            .text(";w=")
+            .number(w);
+    }
+    field
+}
+
+/// The header fields of `style` for `states`, in the order they go on the answer.
+#[cfg(test)]
+fn fields(style: HeaderStyle, states: &[LimitState]) -> Vec<(HeaderName, HeaderValue)> {
     let mut fields = Vec::new();
+    each_field(style, states, |name, value| fields.push((name, value)));
+    fields
+}
+
+fn each_field(
+    style: HeaderStyle,
+    states: &[LimitState],
+    mut emit: impl FnMut(HeaderName, HeaderValue),
+) {
+    let mut emit = |name, field: &mut Field| {
+        if let Some(value) = field.value() {
+            emit(name, value);
+        }
+    };
     match style {
         HeaderStyle::Off => {}
         HeaderStyle::Draft => {
-            // Every limit of the operation (stable), and the state of the one
-            // closest to refusing.
-            let policies: Vec<String> = states
-                .iter()
-                .map(|state| {
-                    let (q, w) = quota_window(state.quota);
-                    format!("\"{}\";q={q};w={w}", state.name)
-                })
-                .collect();
-            if !policies.is_empty() {
-                fields.push((RATELIMIT_POLICY, policies.join(", ")));
+            // Every limit of the operation, and the state of the one closest to
+            // refusing.
+            if !states.is_empty() {
+                emit(RATELIMIT_POLICY, &mut policy_field(states));
             }
             if let Some((state, decision)) = closest(states) {
-                fields.push((
-                    RATELIMIT,
-                    format!(
-                        "\"{}\";r={};t={}",
-                        state.name,
-                        decision.remaining(),
-                        whole_seconds(decision.reset_after())
-                    ),
-                ));
+                let mut field = Field::default();
+                field
+                    .text("\"")
+                    .text(state.name)
+                    .text("\";r=")
+                    .number(decision.remaining().into())
+                    .text(";t=")
+                    .number(whole_seconds(decision.reset_after()));
+                emit(RATELIMIT, &mut field);
             }
         }
         HeaderStyle::Legacy => {
             if let Some((state, decision)) = closest(states) {
                 let (q, _) = quota_window(state.quota);
-                fields.push((RATELIMIT_LIMIT, q.to_string()));
-                fields.push((RATELIMIT_REMAINING, decision.remaining().to_string()));
-                fields.push((
+                emit(RATELIMIT_LIMIT, Field::default().number(q));
+                emit(
+                    RATELIMIT_REMAINING,
+                    Field::default().number(decision.remaining().into()),
+                );
+                emit(
                     RATELIMIT_RESET,
-                    whole_seconds(decision.full_after()).to_string(),
-                ));
+                    Field::default().number(whole_seconds(decision.full_after())),
+                );
             }
         }
     }
-    fields
 }
 
 /// Adds the rate-limit header fields to an answer.
 pub(crate) fn decorate(response: &mut Response, style: HeaderStyle, states: &[LimitState]) {
-    for (name, value) in fields(style, states) {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().insert(name, value);
-        }
-    }
+    let headers = response.headers_mut();
+    each_field(style, states, |name, value| {
+        headers.insert(name, value);
+    });
 }
 
 /// 429 problem+json with `Retry-After` (whole seconds, at least 1) and the rate-limit
@@ -124,32 +203,35 @@ pub(crate) fn too_many_requests(
     let seconds = whole_seconds(retry_after).max(1);
     let mut response = Problem::new(StatusCode::TOO_MANY_REQUESTS)
         .detail(detail)
-        .header(header::RETRY_AFTER, seconds.to_string())
         .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     decorate(&mut response, style, states);
     response
 }
 
 /// Why the limits of a request refused it, for the 429's `detail`.
 pub(crate) fn refusal_detail(limits: &[(&RateLimit, Quota, Decision)]) -> String {
+    use std::fmt::Write;
+    let mut detail = String::with_capacity(128);
+    detail.push_str("too many requests: ");
     let mut retry = Duration::ZERO;
-    let reasons: Vec<String> = limits
-        .iter()
-        .filter(|(_, _, decision)| !decision.allowed())
-        .map(|(limit, quota, decision)| {
-            retry = retry.max(decision.retry_after());
-            format!(
-                "\"{}\" allows {}",
-                limit.name(),
-                limit.describe_with(*quota)
-            )
-        })
-        .collect();
-    format!(
-        "too many requests: {}; retry in {} s",
-        reasons.join(" and "),
-        whole_seconds(retry).max(1)
-    )
+    let refused = limits.iter().filter(|(_, _, decision)| !decision.allowed());
+    for (i, (limit, quota, decision)) in refused.enumerate() {
+        retry = retry.max(decision.retry_after());
+        if i > 0 {
+            detail.push_str(" and ");
+        }
+        let _ = write!(
+            detail,
+            "\"{}\" allows {}",
+            limit.name(),
+            limit.describe_with(*quota)
+        );
+    }
+    let _ = write!(detail, "; retry in {} s", whole_seconds(retry).max(1));
+    detail
 }
 
 /// Documents a limited operation: the rate-limit fields on every response, and a 429
@@ -257,10 +339,30 @@ mod tests {
             [
                 (
                     RATELIMIT_POLICY,
-                    "\"minute\";q=10;w=60, \"day\";q=1000;w=86400".to_owned()
+                    HeaderValue::from_static("\"minute\";q=10;w=60, \"day\";q=1000;w=86400")
                 ),
-                (RATELIMIT, "\"minute\";r=7;t=6".to_owned()),
+                (RATELIMIT, HeaderValue::from_static("\"minute\";r=7;t=6")),
             ]
+        );
+    }
+
+    #[test]
+    fn a_policy_longer_than_the_stack_buffer_is_whole() {
+        let names = ["a".repeat(60), "b".repeat(60), "c".repeat(60)];
+        let states: Vec<LimitState> = names
+            .iter()
+            .map(|name| state(Box::leak(name.clone().into_boxed_str()), 10, 60, 0))
+            .collect();
+        let expected = names
+            .iter()
+            .map(|name| format!("\"{name}\";q=10;w=60"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(expected.len() > 128);
+        let fields = fields(HeaderStyle::Draft, &states);
+        assert_eq!(
+            fields[0],
+            (RATELIMIT_POLICY, HeaderValue::from_str(&expected).unwrap())
         );
     }
 
@@ -270,9 +372,9 @@ mod tests {
         assert_eq!(
             fields,
             [
-                (RATELIMIT_LIMIT, "10".to_owned()),
-                (RATELIMIT_REMAINING, "7".to_owned()),
-                (RATELIMIT_RESET, "18".to_owned()),
+                (RATELIMIT_LIMIT, HeaderValue::from_static("10")),
+                (RATELIMIT_REMAINING, HeaderValue::from_static("7")),
+                (RATELIMIT_RESET, HeaderValue::from_static("18")),
             ]
         );
         assert!(super::fields(HeaderStyle::Off, &[state("minute", 10, 60, 18)]).is_empty());

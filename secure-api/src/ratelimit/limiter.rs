@@ -3,9 +3,9 @@
 
 use super::{
     Decision, Quota, RateLimit,
-    client_ip::{TrustedProxies, ip_partition},
+    client_ip::{IpKey, TrustedProxies},
     policy::is_valid_name,
-    store::{Check, LimitStore, MemoryStore, Op},
+    store::{Check, LimitStore, MemoryStore, Op, StoreError},
 };
 use crate::ratelimit::{Clock, MonotonicClock};
 use poem::Request;
@@ -82,7 +82,8 @@ struct Inner {
     failure_mode: FailureMode,
     proxies: TrustedProxies,
     ipv6_prefix: u8,
-    overrides: HashMap<String, Quota>,
+    /// By name; a handful at most, so a scan beats hashing the name per request.
+    overrides: Box<[(String, Quota)]>,
     headers: HeaderStyle,
     fallback: OnceLock<MemoryStore>,
     counters: Counters,
@@ -120,6 +121,14 @@ pub enum CheckOutcome {
     /// The store failed and the failure mode admits the request.
     FailedOpen,
     /// The store failed and the failure mode refuses the request.
+    FailedClosed,
+}
+
+/// [`CheckOutcome`] with the decisions written where the caller asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    Decided,
+    FailedOpen,
     FailedClosed,
 }
 
@@ -166,15 +175,11 @@ impl Limiter {
     /// assert_eq!(limiter.quota_of(&PUBLIC).count(), 500);
     /// ```
     pub fn quota_of(&self, limit: &RateLimit) -> Quota {
-        match self.inner.overrides.is_empty() {
-            true => limit.quota(),
-            false => self
-                .inner
-                .overrides
-                .get(limit.name())
-                .copied()
-                .unwrap_or(limit.quota()),
-        }
+        self.inner
+            .overrides
+            .iter()
+            .find(|(name, _)| name == limit.name())
+            .map_or(limit.quota(), |(_, quota)| *quota)
     }
 
     /// The client IP of `request`, behind the trusted proxies.
@@ -188,8 +193,8 @@ impl Limiter {
     }
 
     /// The key of the client IP of `request`: the address, or its IPv6 network.
-    pub(crate) fn client_partition(&self, request: &Request) -> String {
-        ip_partition(self.client_ip(request), self.inner.ipv6_prefix)
+    pub(crate) fn client_partition(&self, request: &Request) -> IpKey {
+        IpKey::new(self.client_ip(request), self.inner.ipv6_prefix)
     }
 
     /// Which header fields answers carry.
@@ -235,8 +240,20 @@ impl Limiter {
         op: Op,
         failure_mode: FailureMode,
     ) -> CheckOutcome {
+        let mut decisions = vec![Decision::default(); checks.len()];
+        if self.inner.store.decide_now(checks, op, &mut decisions) {
+            return CheckOutcome::Decided(decisions);
+        }
         let error = match self.inner.store.check(checks, op).await {
-            Ok(decisions) => return CheckOutcome::Decided(decisions),
+            Ok(decisions) if decisions.len() == checks.len() => {
+                return CheckOutcome::Decided(decisions);
+            }
+            // A store of someone's that miscounts is a failing store, not a panic.
+            Ok(decisions) => StoreError(format!(
+                "the store answered {} decisions for {} checks",
+                decisions.len(),
+                checks.len()
+            )),
             Err(error) => error,
         };
         let counters = &self.inner.counters;
@@ -258,6 +275,43 @@ impl Limiter {
         };
         self.warn(&error, failure_mode);
         outcome
+    }
+
+    /// [`check_with`](Self::check_with) into `decisions` (as long as `checks`): a store
+    /// that never waits (memory) answers at once, with nothing allocated.
+    pub(crate) async fn check_into(
+        &self,
+        checks: &[Check<'_>],
+        op: Op,
+        failure_mode: FailureMode,
+        decisions: &mut [Decision],
+    ) -> Answer {
+        if self.inner.store.decide_now(checks, op, decisions) {
+            return Answer::Decided;
+        }
+        match self.check_with(checks, op, failure_mode).await {
+            CheckOutcome::Decided(answers) => {
+                decisions[..answers.len()].copy_from_slice(&answers);
+                Answer::Decided
+            }
+            CheckOutcome::FailedOpen => Answer::FailedOpen,
+            CheckOutcome::FailedClosed => Answer::FailedClosed,
+        }
+    }
+
+    /// [`LimitStore::decide_now`] of the store: `false` when it has to wait.
+    pub(crate) fn decide_now(
+        &self,
+        checks: &[Check<'_>],
+        op: Op,
+        decisions: &mut [Decision],
+    ) -> bool {
+        self.inner.store.decide_now(checks, op, decisions)
+    }
+
+    /// The failure mode configured for this limiter.
+    pub(crate) fn failure_mode(&self) -> FailureMode {
+        self.inner.failure_mode
     }
 
     /// How the store has failed so far.
@@ -417,7 +471,11 @@ impl LimiterBuilder {
                 failure_mode: self.failure_mode,
                 proxies: self.proxies,
                 ipv6_prefix: self.ipv6_prefix,
-                overrides: self.overrides,
+                overrides: {
+                    let mut overrides: Vec<(String, Quota)> = self.overrides.into_iter().collect();
+                    overrides.sort_by(|a, b| a.0.cmp(&b.0));
+                    overrides.into_boxed_slice()
+                },
                 headers: self.headers,
                 fallback: OnceLock::new(),
                 counters: Counters::default(),
@@ -476,7 +534,7 @@ pub(crate) fn limiter_of(request: &Request) -> &Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ratelimit::{CheckFuture, StoreError};
+    use crate::ratelimit::CheckFuture;
     use std::time::Duration;
 
     struct Broken;
@@ -529,6 +587,29 @@ mod tests {
         );
         assert_eq!(closed.stats().failed_closed, 1);
         assert_eq!(local.stats().fell_back, 2);
+    }
+
+    /// Answers one decision too many, whatever it is asked.
+    struct Miscounting;
+
+    impl LimitStore for Miscounting {
+        fn check<'a>(&'a self, checks: &'a [Check<'a>], _: Op) -> CheckFuture<'a> {
+            let decisions = vec![Decision::default(); checks.len() + 1];
+            Box::pin(async move { Ok(decisions) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_miscounts_fails_by_the_failure_mode() {
+        let closed = Limiter::builder(Miscounting)
+            .failure_mode(FailureMode::Closed)
+            .build();
+        let mut decisions = [Decision::default()];
+        let answer = closed
+            .check_into(&[check()], Op::Consume, FailureMode::Closed, &mut decisions)
+            .await;
+        assert_eq!(answer, Answer::FailedClosed);
+        assert_eq!(closed.stats().store_errors, 1);
     }
 
     #[test]

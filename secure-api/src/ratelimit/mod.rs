@@ -82,10 +82,11 @@ pub use store::{Check, CheckFuture, LimitStore, MemoryStore, MemoryStoreStats, O
 #[cfg(feature = "redis")]
 pub use store::{RedisStore, RedisStoreBuilder};
 
+pub(crate) use client_ip::IpKey;
 pub(crate) use headers::{
     LimitState, decorate, document, refusal_detail, too_many_requests, whole_seconds,
 };
-pub(crate) use limiter::limiter_of;
+pub(crate) use limiter::{Answer, limiter_of};
 
 /// The identity of a verified API key (its owner or key id, never the secret), which
 /// an API-key guard puts in the request's extensions: `key = api_key` limits count

@@ -21,6 +21,10 @@ pub struct Quota {
     count: u32,
     period: Duration,
     burst: u32,
+    /// The GCRA's emission interval and tolerance in nanoseconds, worked out once
+    /// here (a `const` quota: at compile time) instead of a division per check.
+    interval: u64,
+    tolerance: u64,
 }
 
 impl Quota {
@@ -40,10 +44,22 @@ impl Quota {
     pub const fn per(count: u32, period: Duration) -> Self {
         assert!(count > 0, "a quota admits at least one request per period");
         assert!(!period.is_zero(), "a quota's period is longer than zero");
+        // 2^64 ns is 584 years: a longer period saturates.
+        let nanos = period.as_nanos();
+        let nanos = match nanos > u64::MAX as u128 {
+            true => u64::MAX,
+            false => nanos as u64,
+        };
+        let interval = match nanos / count as u64 {
+            0 => 1,
+            interval => interval,
+        };
         Quota {
             count,
             period,
             burst: count,
+            interval,
+            tolerance: interval.saturating_mul(count as u64),
         }
     }
 
@@ -56,7 +72,11 @@ impl Quota {
     /// ```
     pub const fn with_burst(self, burst: u32) -> Self {
         assert!(burst > 0, "a burst admits at least one request");
-        Quota { burst, ..self }
+        Quota {
+            burst,
+            tolerance: self.interval.saturating_mul(burst as u64),
+            ..self
+        }
     }
 
     /// Requests per period.
@@ -88,6 +108,16 @@ impl Quota {
     /// ```
     pub const fn burst(&self) -> u32 {
         self.burst
+    }
+
+    /// The GCRA's emission interval, in nanoseconds (see [`Gcra`](super::Gcra)).
+    pub(crate) const fn interval_nanos(&self) -> u64 {
+        self.interval
+    }
+
+    /// The GCRA's tolerance, in nanoseconds (see [`Gcra`](super::Gcra)).
+    pub(crate) const fn tolerance_nanos(&self) -> u64 {
+        self.tolerance
     }
 }
 

@@ -5,6 +5,7 @@ use crate::ratelimit::{
     Decision,
     gcra::{Acquire, Clock, Gcra, MonotonicClock},
 };
+use smallvec::SmallVec;
 use std::{
     collections::HashMap,
     hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState},
@@ -212,34 +213,94 @@ impl<C: Clock> MemoryStore<C> {
     /// assert_eq!(store.stats().keys, 0, "a peek stores nothing");
     /// ```
     pub fn check_now(&self, checks: &[Check<'_>], op: Op) -> Vec<Decision> {
-        let now = self.clock.now();
-        // One limit, the usual case: one lock, no bookkeeping.
-        if let [check] = checks {
-            let (hash, shard) = self.locate(check);
-            let mut shard = lock(&self.shards[shard]);
-            let stored = shard.tats.get(&hash).copied().filter(|tat| *tat > now);
-            let (decision, write) = decide(Gcra::new(check.quota), stored, now, op);
-            if let Some(tat) = write.filter(|_| op != Op::Peek) {
-                self.write(&mut shard, hash, tat, now);
+        let mut decisions = vec![Decision::default(); checks.len()];
+        self.check_into(checks, op, &mut decisions);
+        decisions
+    }
+
+    /// One limit, the usual case: one lock, one lookup in the map, nothing
+    /// allocated unless the key is new.
+    ///
+    /// ```
+    /// use secure_api::ratelimit::{Check, MemoryStore, Op, Quota};
+    /// let store = MemoryStore::new();
+    /// let check = Check { budget: "b", partition: "k", quota: Quota::per(2, std::time::Duration::from_secs(60)) };
+    /// assert_eq!(store.check_one(&check, Op::Consume).remaining(), 1);
+    /// assert_eq!(store.check_one(&check, Op::Consume).remaining(), 0);
+    /// assert!(!store.check_one(&check, Op::Consume).allowed());
+    /// ```
+    pub fn check_one(&self, check: &Check<'_>, op: Op) -> Decision {
+        self.check_one_at(check, op, self.clock.now())
+    }
+
+    #[inline]
+    fn check_one_at(&self, check: &Check<'_>, op: Op, now: u64) -> Decision {
+        let (hash, shard) = self.locate(check);
+        let gcra = Gcra::new(check.quota);
+        let mut shard = lock(&self.shards[shard]);
+        let slot = shard.tats.get_mut(&hash);
+        let stored = slot.as_deref().copied().filter(|tat| *tat > now);
+        let (decision, write) = decide(gcra, stored, now, op);
+        match (write, op) {
+            (None, _) | (_, Op::Peek) => {}
+            (Some(Some(tat)), _) => match slot {
+                Some(slot) => *slot = tat,
+                None => self.insert_new(&mut shard, hash, tat, now),
+            },
+            (Some(None), _) => {
+                if slot.is_some() {
+                    shard.tats.remove(&hash);
+                }
             }
-            return vec![decision];
+        }
+        decision
+    }
+
+    /// [`check_now`](Self::check_now) into `decisions` (as long as `checks`): with up
+    /// to four checks, nothing is allocated.
+    ///
+    /// ```
+    /// use secure_api::ratelimit::{Check, Decision, MemoryStore, Op, Quota};
+    /// use std::time::Duration;
+    ///
+    /// let store = MemoryStore::new();
+    /// let minute = Check { budget: "minute", partition: "ip:192.0.2.1", quota: Quota::per(1, Duration::from_secs(60)) };
+    /// let day = Check { budget: "day", partition: "ip:192.0.2.1", quota: Quota::per(100, Duration::from_secs(86_400)) };
+    /// let mut decisions = [Decision::default(); 2];
+    /// store.check_into(&[minute, day], Op::Consume, &mut decisions);
+    /// assert!(decisions.iter().all(Decision::allowed));
+    /// store.check_into(&[minute, day], Op::Consume, &mut decisions);
+    /// assert!(!decisions[0].allowed());
+    /// assert_eq!(decisions[1].remaining(), 99, "a refused request consumes from none");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `decisions` is shorter than `checks`.
+    pub fn check_into(&self, checks: &[Check<'_>], op: Op, decisions: &mut [Decision]) {
+        let decisions = &mut decisions[..checks.len()];
+        let now = self.clock.now();
+        if let ([check], [decision]) = (checks, &mut *decisions) {
+            *decision = self.check_one_at(check, op, now);
+            return;
         }
 
-        let keys: Vec<(u64, usize)> = checks.iter().map(|check| self.locate(check)).collect();
+        let keys: Inline<(u64, usize)> = checks.iter().map(|check| self.locate(check)).collect();
         // Locked in ascending order, each once, so two batches never deadlock.
-        let mut order: Vec<usize> = keys.iter().map(|(_, shard)| *shard).collect();
+        let mut order: Inline<usize> = keys.iter().map(|(_, shard)| *shard).collect();
         order.sort_unstable();
         order.dedup();
-        let mut guards: Vec<MutexGuard<'_, Shard>> =
+        let mut guards: Inline<MutexGuard<'_, Shard>> =
             order.iter().map(|&i| lock(&self.shards[i])).collect();
         let guard_of = |shard: usize| order.binary_search(&shard).unwrap_or_default();
 
         // Writes wait until every check has answered; a key twice in one batch sees
         // its own earlier write.
-        let mut pending: Vec<(usize, u64, Option<u64>)> = Vec::with_capacity(checks.len());
-        let mut decisions = Vec::with_capacity(checks.len());
-        let mut backlogs = Vec::with_capacity(checks.len());
-        for (check, &(hash, shard)) in checks.iter().zip(&keys) {
+        let mut pending: Inline<(usize, u64, Option<u64>)> = Inline::new();
+        let mut backlogs: Inline<u64> = Inline::new();
+        for ((check, &(hash, shard)), decision) in
+            checks.iter().zip(&keys).zip(decisions.iter_mut())
+        {
             let g = guard_of(shard);
             let stored = match pending
                 .iter()
@@ -251,11 +312,11 @@ impl<C: Clock> MemoryStore<C> {
             };
             let stored = stored.filter(|tat| *tat > now);
             backlogs.push(stored.map_or(0, |tat| tat - now));
-            let (decision, write) = decide(Gcra::new(check.quota), stored, now, op);
+            let (answer, write) = decide(Gcra::new(check.quota), stored, now, op);
             if let Some(tat) = write {
                 pending.push((g, hash, tat));
             }
-            decisions.push(decision);
+            *decision = answer;
         }
 
         let all_admitted = decisions.iter().all(Decision::allowed);
@@ -276,7 +337,6 @@ impl<C: Clock> MemoryStore<C> {
                 }
             }
         }
-        decisions
     }
 
     /// The key's hash, and its shard.
@@ -293,11 +353,17 @@ impl<C: Clock> MemoryStore<C> {
             shard.tats.remove(&hash);
             return;
         };
-        if !shard.tats.contains_key(&hash) {
-            let evicted = make_room(shard, now, self.shard_cap);
-            if evicted > 0 {
-                self.evicted.fetch_add(evicted, Ordering::Relaxed);
-            }
+        match shard.tats.get_mut(&hash) {
+            Some(slot) => *slot = tat,
+            None => self.insert_new(shard, hash, tat, now),
+        }
+    }
+
+    /// Adds a key the shard does not hold, making room for it first.
+    fn insert_new(&self, shard: &mut Shard, hash: u64, tat: u64, now: u64) {
+        let evicted = make_room(shard, now, self.shard_cap);
+        if evicted > 0 {
+            self.evicted.fetch_add(evicted, Ordering::Relaxed);
         }
         shard.tats.insert(hash, tat);
     }
@@ -305,6 +371,7 @@ impl<C: Clock> MemoryStore<C> {
 
 /// One check against a key's stored TAT: the decision, and what to store if the
 /// batch goes through (`Some(None)`: remove the key).
+#[inline]
 fn decide(gcra: Gcra, stored: Option<u64>, now: u64, op: Op) -> (Decision, Option<Option<u64>>) {
     if op == Op::Refund {
         let tat = gcra.release(stored, now);
@@ -326,7 +393,16 @@ impl<C: Clock> LimitStore for MemoryStore<C> {
     fn check<'a>(&'a self, checks: &'a [Check<'a>], op: Op) -> CheckFuture<'a> {
         Box::pin(std::future::ready(Ok(self.check_now(checks, op))))
     }
+
+    fn decide_now(&self, checks: &[Check<'_>], op: Op, decisions: &mut [Decision]) -> bool {
+        self.check_into(checks, op, decisions);
+        true
+    }
 }
+
+/// A batch's bookkeeping, on the stack up to four checks (most operations have one
+/// or two limits).
+type Inline<T> = SmallVec<[T; 4]>;
 
 /// Before a new key goes into `shard`: sweeps when due, and evicts when full.
 /// Returns how many live keys were evicted.
@@ -358,6 +434,7 @@ fn make_room(shard: &mut Shard, now: u64, cap: usize) -> u64 {
     evicted
 }
 
+#[inline]
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     // Nothing panics while a shard is locked; if something ever did, its map is
     // still a valid map of timestamps.
@@ -528,5 +605,79 @@ mod tests {
         assert_eq!(decisions[0].remaining(), 1);
         assert_eq!(decisions[1].remaining(), 0);
         assert!(!consume(&store, &[check("b", "k", 2, 60)])[0].allowed());
+    }
+
+    #[test]
+    fn one_check_admits_then_refuses_with_the_exact_wait() {
+        let (store, clock) = store(1000);
+        let limit = check("op", "ip:192.0.2.1", 2, 60);
+        let first = store.check_one(&limit, Op::Consume);
+        assert!(first.allowed());
+        assert_eq!(first.remaining(), 1);
+        assert_eq!(store.check_one(&limit, Op::Consume).remaining(), 0);
+        let refused = store.check_one(&limit, Op::Consume);
+        assert!(!refused.allowed());
+        assert_eq!(refused.retry_after(), Duration::from_secs(30));
+        clock.advance(Duration::from_secs(30));
+        assert!(store.check_one(&limit, Op::Consume).allowed());
+        // An expired key is overwritten in place, not added again.
+        clock.advance(Duration::from_secs(3600));
+        assert_eq!(store.check_one(&limit, Op::Consume).remaining(), 1);
+        assert_eq!(store.stats().keys, 1);
+    }
+
+    #[test]
+    fn one_check_peeks_and_refunds_like_a_batch() {
+        let (store, _) = store(1000);
+        let login = check("login", "ip:192.0.2.1|alice", 2, 60);
+        assert_eq!(store.check_one(&login, Op::Peek).remaining(), 1);
+        assert_eq!(store.stats().keys, 0, "a peek stores nothing");
+        store.check_one(&login, Op::Consume);
+        store.check_one(&login, Op::Consume);
+        assert!(!store.check_one(&login, Op::Peek).allowed());
+        assert_eq!(store.check_one(&login, Op::Refund).remaining(), 1);
+        assert_eq!(store.check_one(&login, Op::Refund).remaining(), 2);
+        assert_eq!(store.stats().keys, 0, "back to full: the key is gone");
+    }
+
+    #[test]
+    fn decide_now_charges_stacked_limits_all_or_nothing() {
+        let (store, _) = store(1000);
+        let both = [
+            check("minute", "ip:192.0.2.1", 1, 60),
+            check("day", "ip:192.0.2.1", 5, 86_400),
+        ];
+        let mut decisions = [Decision::default(); 2];
+        assert!(store.decide_now(&both, Op::Consume, &mut decisions));
+        assert!(decisions.iter().all(Decision::allowed));
+        assert_eq!(decisions[1].remaining(), 4);
+        assert!(store.decide_now(&both, Op::Consume, &mut decisions));
+        assert!(!decisions[0].allowed());
+        assert!(decisions[1].allowed());
+        assert_eq!(decisions[1].remaining(), 4, "the day limit was not charged");
+        // More limits than fit on the stack go through the same path.
+        let many: Vec<Check<'_>> = ["a", "b", "c", "d", "e", "f"]
+            .into_iter()
+            .map(|budget| check(budget, "k", 1, 60))
+            .collect();
+        let mut decisions = [Decision::default(); 6];
+        store.check_into(&many, Op::Consume, &mut decisions);
+        assert!(decisions.iter().all(Decision::allowed));
+        store.check_into(&many[..5], Op::Consume, &mut decisions);
+        assert!(decisions[..5].iter().all(|d| !d.allowed()));
+    }
+
+    #[test]
+    fn one_check_evicts_past_the_cap() {
+        let (store, _) = store(64);
+        let cap = store.max_keys();
+        for i in 0..10 * cap {
+            let partition = format!("ip:{i}");
+            let decision = store.check_one(&check("public", &partition, 100, 60), Op::Consume);
+            assert!(decision.allowed());
+            assert!(store.stats().keys <= cap);
+        }
+        let stats = store.stats();
+        assert_eq!(stats.evicted, (10 * cap - stats.keys) as u64);
     }
 }

@@ -74,4 +74,24 @@ pub type CheckFuture<'a> =
 pub trait LimitStore: Send + Sync + 'static {
     /// Applies `op` to every check of the batch, atomically.
     fn check<'a>(&'a self, checks: &'a [Check<'a>], op: Op) -> CheckFuture<'a>;
+
+    /// [`check`](Self::check) at once, for a store that never waits (its state is in
+    /// this process): writes one decision per check into `decisions` (as long as
+    /// `checks`) and returns `true`, with no future and no allocation. A store that
+    /// has to wait (Redis) keeps the default, `false`, and is asked through `check`.
+    ///
+    /// ```
+    /// use secure_api::ratelimit::{Check, Decision, LimitStore, MemoryStore, Op, Quota};
+    /// use std::time::Duration;
+    ///
+    /// let store = MemoryStore::new();
+    /// let check = Check { budget: "search", partition: "ip:192.0.2.1", quota: Quota::per(1, Duration::from_secs(60)) };
+    /// let mut decisions = [Decision::default()];
+    /// assert!(store.decide_now(&[check], Op::Consume, &mut decisions));
+    /// assert!(decisions[0].allowed());
+    /// ```
+    fn decide_now(&self, checks: &[Check<'_>], op: Op, decisions: &mut [Decision]) -> bool {
+        let _ = (checks, op, decisions);
+        false
+    }
 }

@@ -2,18 +2,19 @@
 //! on the Redis server's clock, in one round trip.
 
 use super::{Check, CheckFuture, LimitStore, Op, StoreError};
-use crate::ratelimit::{Decision, Gcra};
+use crate::ratelimit::{Clock, Decision, Gcra, MonotonicClock};
 use redis::{
-    Client, Script,
+    Client, Cmd, ErrorKind, Script, ServerErrorKind,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
+use smallvec::SmallVec;
 use std::{
     fmt,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 /// The GCRA of [`Gcra`], once more in Lua: Redis runs a script without interleaving
@@ -108,9 +109,9 @@ pub struct RedisStore {
     prefix: String,
     timeout: Duration,
     pause: Duration,
-    /// Until when checks fail without asking Redis, in nanoseconds since `epoch`.
+    /// Until when checks fail without asking Redis, in nanoseconds of `clock`.
     paused_until: Arc<AtomicU64>,
-    epoch: Instant,
+    clock: MonotonicClock,
 }
 
 impl fmt::Debug for RedisStore {
@@ -133,6 +134,18 @@ pub struct RedisStoreBuilder {
 }
 
 impl RedisStore {
+    /// The Lua script every check runs (loaded at [`connect`](RedisStoreBuilder::connect),
+    /// then called by its SHA-1 with `EVALSHA`): what a batch of GCRA checks does on the
+    /// server. `KEYS`: one per check; `ARGV[1]`: 1 consume, 0 peek, -1 refund; then,
+    /// per key, its emission interval and tolerance in microseconds. Answers four integers
+    /// per key: admitted (1 or 0), backlog before and after (µs), the wait of a refusal
+    /// (µs).
+    ///
+    /// ```
+    /// assert!(secure_api::ratelimit::RedisStore::SCRIPT.contains("redis.call('TIME')"));
+    /// ```
+    pub const SCRIPT: &'static str = SCRIPT;
+
     /// Settings for the Redis at `url` (`redis://[user:password@]host:port/db`).
     ///
     /// ```
@@ -149,44 +162,27 @@ impl RedisStore {
     }
 
     async fn run(&self, checks: &[Check<'_>], op: Op) -> Result<Vec<Decision>, StoreError> {
-        let now = self.epoch.elapsed().as_nanos() as u64;
-        if now < self.paused_until.load(Ordering::Relaxed) {
+        if self.clock.now() < self.paused_until.load(Ordering::Relaxed) {
             return Err(StoreError(
                 "Redis failed a moment ago; not asked again until the pause is over".to_owned(),
             ));
         }
         let result = self.ask(checks, op).await;
         if result.is_err() {
-            let until = self.epoch.elapsed() + self.pause;
+            let pause = u64::try_from(self.pause.as_nanos()).unwrap_or(u64::MAX);
             self.paused_until
-                .store(until.as_nanos() as u64, Ordering::Relaxed);
+                .store(self.clock.now().saturating_add(pause), Ordering::Relaxed);
         }
         result
     }
 
     async fn ask(&self, checks: &[Check<'_>], op: Op) -> Result<Vec<Decision>, StoreError> {
-        let mut invocation = self.script.prepare_invoke();
-        invocation.arg(match op {
-            Op::Consume => 1,
-            Op::Peek => 0,
-            Op::Refund => -1,
-        });
-        let mut gcras = Vec::with_capacity(checks.len());
-        for check in checks {
-            invocation.key(self.key(check));
-            let gcra = Gcra::new(check.quota);
-            invocation.arg(micros(gcra.interval()));
-            invocation.arg(micros(gcra.tolerance()));
-            gcras.push(gcra);
-        }
+        let command = self.command(checks, op);
         let mut connection = self.connection.clone();
-        let reply = tokio::time::timeout(
-            self.timeout,
-            invocation.invoke_async::<Vec<i64>>(&mut connection),
-        )
-        .await
-        .map_err(|_| StoreError(format!("Redis did not answer within {:?}", self.timeout)))?
-        .map_err(|error| StoreError(error.to_string()))?;
+        let reply = tokio::time::timeout(self.timeout, self.query(&command, &mut connection))
+            .await
+            .map_err(|_| StoreError(format!("Redis did not answer within {:?}", self.timeout)))?
+            .map_err(|error| StoreError(error.to_string()))?;
         if reply.len() != 4 * checks.len() {
             return Err(StoreError(format!(
                 "the script answered {} numbers for {} keys",
@@ -202,24 +198,75 @@ impl RedisStore {
         let nanos = |micros: i64| u64::try_from(micros).unwrap_or(0).saturating_mul(1000);
         Ok(reply
             .chunks(4)
-            .zip(gcras)
-            .map(|(answer, gcra)| {
+            .zip(checks)
+            .map(|(answer, check)| {
                 let admitted = answer[0] == 1;
                 let backlog = match admitted && charged {
                     true => answer[2],
                     false => answer[1],
                 };
-                gcra.decision(admitted, nanos(backlog), nanos(answer[3]))
+                Gcra::new(check.quota).decision(admitted, nanos(backlog), nanos(answer[3]))
             })
             .collect())
     }
 
-    fn key(&self, check: &Check<'_>) -> String {
-        let partition = match check.partition.len() > MAX_PARTITION_BYTES {
-            true => format!("sha1:{}", sha1_smol::Sha1::from(check.partition).digest()),
-            false => check.partition.to_owned(),
-        };
-        format!("{}{}|{}", self.prefix, check.budget, partition)
+    /// `EVALSHA` of the script for `checks`, written straight into one command (a
+    /// `ScriptInvocation` would allocate every argument, then copy them all into a
+    /// command of its own).
+    fn command(&self, checks: &[Check<'_>], op: Op) -> Cmd {
+        let mut command = Cmd::with_capacity(4 + 3 * checks.len(), 64 + 96 * checks.len());
+        command
+            .arg("EVALSHA")
+            .arg(self.script.get_hash())
+            .arg(checks.len());
+        let mut key = SmallVec::<[u8; 128]>::new();
+        for check in checks {
+            key.clear();
+            self.key_into(check, &mut key);
+            command.arg(&key[..]);
+        }
+        command.arg(match op {
+            Op::Consume => 1,
+            Op::Peek => 0,
+            Op::Refund => -1,
+        });
+        for check in checks {
+            let gcra = Gcra::new(check.quota);
+            command.arg(micros(gcra.interval()).as_bytes());
+            command.arg(micros(gcra.tolerance()).as_bytes());
+        }
+        command
+    }
+
+    /// Runs `command`, loading the script first if Redis lost it (a restart, a
+    /// `SCRIPT FLUSH`), as `Script::invoke_async` does.
+    async fn query(
+        &self,
+        command: &Cmd,
+        connection: &mut ConnectionManager,
+    ) -> redis::RedisResult<Vec<i64>> {
+        match command.query_async(connection).await {
+            Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                self.script.load_async(connection).await?;
+                command.query_async(connection).await
+            }
+            reply => reply,
+        }
+    }
+
+    /// `{prefix}{budget}|{partition}`, the partition as its SHA-1 when it is long.
+    fn key_into(&self, check: &Check<'_>, key: &mut SmallVec<[u8; 128]>) {
+        key.extend_from_slice(self.prefix.as_bytes());
+        key.extend_from_slice(check.budget.as_bytes());
+        key.push(b'|');
+        match check.partition.len() > MAX_PARTITION_BYTES {
+            true => {
+                let digest = sha1_smol::Sha1::from(check.partition).digest().to_string();
+                key.extend_from_slice(b"sha1:");
+                key.extend_from_slice(digest.as_bytes());
+            }
+            false => key.extend_from_slice(check.partition.as_bytes()),
+        }
     }
 }
 
@@ -318,7 +365,7 @@ impl RedisStoreBuilder {
             timeout: self.timeout,
             pause: self.pause,
             paused_until: Arc::new(AtomicU64::new(0)),
-            epoch: Instant::now(),
+            clock: MonotonicClock::new(),
         })
     }
 }
@@ -329,9 +376,37 @@ impl LimitStore for RedisStore {
     }
 }
 
-/// Nanoseconds as a decimal number of microseconds, exact.
-fn micros(nanos: u64) -> String {
-    format!("{}.{:03}", nanos / 1000, nanos % 1000)
+/// Nanoseconds as a decimal number of microseconds, exact (`8571428.571`), on the
+/// stack.
+fn micros(nanos: u64) -> Micros {
+    let mut text = Micros {
+        len: 0,
+        bytes: [0; 24],
+    };
+    let mut whole = itoa::Buffer::new();
+    let digits = whole.format(nanos / 1000).as_bytes();
+    text.bytes[..digits.len()].copy_from_slice(digits);
+    let fraction = nanos % 1000;
+    text.bytes[digits.len()..digits.len() + 4].copy_from_slice(&[
+        b'.',
+        b'0' + (fraction / 100) as u8,
+        b'0' + (fraction / 10 % 10) as u8,
+        b'0' + (fraction % 10) as u8,
+    ]);
+    text.len = digits.len() + 4;
+    text
+}
+
+/// The text of [`micros`]: at most 18 digits, a point and 3 more.
+struct Micros {
+    len: usize,
+    bytes: [u8; 24],
+}
+
+impl Micros {
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }
 
 /// The URL without its password, for messages.
@@ -350,9 +425,11 @@ mod tests {
 
     #[test]
     fn microseconds_keep_every_nanosecond() {
-        assert_eq!(micros(8_571_428_571), "8571428.571");
-        assert_eq!(micros(999), "0.999");
-        assert_eq!(micros(6_000_000_000), "6000000.000");
+        let text = |nanos| String::from_utf8(micros(nanos).as_bytes().to_vec()).unwrap();
+        assert_eq!(text(8_571_428_571), "8571428.571");
+        assert_eq!(text(999), "0.999");
+        assert_eq!(text(6_000_000_000), "6000000.000");
+        assert_eq!(text(u64::MAX), "18446744073709551.615");
     }
 
     #[test]
