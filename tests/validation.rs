@@ -24,7 +24,7 @@ fn errors(result: Result<impl Sized, ValidationErrors>) -> Vec<FieldError> {
 fn summary(result: Result<impl Sized, ValidationErrors>) -> Vec<(String, String, String)> {
     errors(result)
         .into_iter()
-        .map(|e| (e.pointer, e.code, e.detail))
+        .map(|e| (e.pointer, e.code.into_owned(), e.detail.into_owned()))
         .collect()
 }
 
@@ -134,7 +134,7 @@ fn numbers_with_inclusive_and_exclusive_bounds() {
     assert!(Numbers::from_json(good).is_ok());
     let bad = json!({"count": 0, "ratio": 1.0, "offset": -6, "whole_float": 2.5});
     let found = errors(Numbers::from_json(bad));
-    let details: Vec<&str> = found.iter().map(|e| e.detail.as_str()).collect();
+    let details: Vec<&str> = found.iter().map(|e| e.detail.as_ref()).collect();
     assert_eq!(
         details,
         [
@@ -401,7 +401,7 @@ fn custom_rules_for_a_field_and_the_whole_model() {
     let found = errors(Account::from_json(bad));
     let rows: Vec<(&str, &str)> = found
         .iter()
-        .map(|e| (e.pointer.as_str(), e.code.as_str()))
+        .map(|e| (e.pointer.as_str(), e.code.as_ref()))
         .collect();
     assert_eq!(
         rows,

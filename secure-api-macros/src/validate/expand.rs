@@ -334,7 +334,16 @@ impl Generator {
         // Compiled on first use, once; the macro compiled it already, so it cannot
         // fail here (and if it did, the rule would fail closed, never panic).
         self.support.push(quote! {
-            static #name: __v::CompiledPattern = __v::LazyLock::new(|| __v::Regex::new(#lit));
+            static #name: __v::CompiledPattern = __v::CompiledPattern::new(|| __v::Regex::new(#lit));
+        });
+        name
+    }
+
+    /// A static that keeps a rule's error once built (see `RuleErrorCell`).
+    fn error_cell(&mut self, field: usize) -> syn::Ident {
+        let name = self.next_ident("ERROR", field);
+        self.support.push(quote! {
+            static #name: __v::RuleErrorCell = __v::RuleErrorCell::new();
         });
         name
     }
@@ -422,7 +431,8 @@ impl Generator {
                     let check = match &rule.kind {
                         RuleKind::Length(bounds) => {
                             let (min, max) = bound_tokens(bounds);
-                            quote!(__v::rules::length(#text, #min, #max))
+                            let cell = self.error_cell(field);
+                            quote!(__v::length(#text, #min, #max, &#cell))
                         }
                         RuleKind::Pattern(lit) => {
                             let compiled = self.pattern(lit, field);
@@ -431,7 +441,8 @@ impl Generator {
                         RuleKind::Email => quote!(__v::rules::email(#text)),
                         RuleKind::Url => quote!(__v::rules::url(#text)),
                         RuleKind::OneOf(values) => {
-                            quote!(__v::rules::one_of(#text, &[#(#values),*]))
+                            let cell = self.error_cell(field);
+                            quote!(__v::one_of(#text, &[#(#values),*], &#cell))
                         }
                         RuleKind::Contains(needle) => {
                             quote!(__v::rules::contains(#text, #needle))
@@ -448,8 +459,12 @@ impl Generator {
                         }
                         RuleKind::Password(options) => {
                             let policy = self.policy(options, field);
+                            let rule = self.next_ident("PASSWORD_RULE", field);
+                            self.support.push(quote! {
+                                static #rule: __v::PasswordRule = __v::PasswordRule::new(#policy);
+                            });
                             out.extend(quote_spanned! {written.span()=>
-                                __v::password::check_password(#text, &#policy, |error| {
+                                __v::password(#text, &#rule, |error| {
                                     report.fail(at, error, ::core::option::Option::None)
                                 });
                             });

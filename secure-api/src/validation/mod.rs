@@ -74,12 +74,14 @@
 mod common_passwords;
 mod error;
 pub mod password;
+mod params;
 mod payload;
 pub mod rules;
 #[doc(hidden)]
 pub mod runtime;
 
 pub use error::{FieldError, IntoRuleErrors, RuleError, ValidationErrors};
+pub use params::{ParamValue, Params};
 pub use payload::{BodyLimit, BodyRejection, ValidJson, ValidationProblem};
 pub(crate) use payload::{body_responses, register_body_responses};
 /// Derives [`Validate`](trait@Validate) and poem-openapi's `Type`, `ParseFromJSON`
