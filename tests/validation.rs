@@ -789,7 +789,7 @@ mod never_panics {
     use super::*;
     use proptest::prelude::*;
 
-    fn json_value() -> impl Strategy<Value = Value> {
+    pub(super) fn json_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::from),
@@ -863,6 +863,104 @@ mod never_panics {
                     prop_assert!(error.pointer.starts_with('/'));
                 }
             }
+        }
+    }
+}
+
+/// `ValidJson` reads a model of text fields straight from the body; it must answer
+/// exactly as the `Value` pass (`from_json`), which it falls back to, whatever the body.
+mod the_fast_read_answers_as_the_value_pass {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Validate, Debug, PartialEq)]
+    #[validate(custom = nick_differs)]
+    struct Profile {
+        #[validate(length(min = 2, max = 5), pattern = r"^[a-z]+$")]
+        name: String,
+        #[validate(email)]
+        nick: Option<String>,
+        #[validate(default, each(one_of("a", "b")))]
+        tags: Vec<String>,
+        #[validate(password(min_length = 8, composition))]
+        password: String,
+    }
+
+    fn nick_differs(profile: &Profile) -> Result<(), RuleError> {
+        match profile.nick.as_deref() == Some(profile.name.as_str()) {
+            true => Err(RuleError::new("same", "must differ from the name").at("nick")),
+            false => Ok(()),
+        }
+    }
+
+    #[derive(Validate, Debug, PartialEq)]
+    #[validate(allow_unknown_fields, rename_all = "camelCase")]
+    struct Open {
+        #[validate(length(max = 3))]
+        short_code: String,
+        label: Option<String>,
+        #[validate(length(max = 2))]
+        tags: Vec<String>,
+    }
+
+    fn same_answer<T: Validate + PartialEq + std::fmt::Debug>(
+        body: &[u8],
+    ) -> Result<bool, TestCaseError> {
+        let Some(direct) = T::__read_direct(body) else {
+            return Ok(false);
+        };
+        let value: Value = serde_json::from_slice(body).expect("read straight, so it is JSON");
+        let checked = direct.validate().map(|()| direct);
+        prop_assert_eq!(checked, T::from_json(value));
+        Ok(true)
+    }
+
+    #[test]
+    fn bodies_of_text_are_read_straight() {
+        let body = br#"{"name": "x!", "nick": "nope", "tags": ["c"], "password": "short"}"#;
+        assert!(same_answer::<Profile>(body).unwrap());
+        assert!(same_answer::<Profile>(br#"{"name": "bob", "password": "Sup3r-secret"}"#).unwrap());
+        assert!(
+            same_answer::<Open>(br#"{"shortCode": "abcd", "x": [1, {}], "tags": []}"#).unwrap()
+        );
+        // A wrong type or an unknown field goes through the `Value` pass.
+        assert!(!same_answer::<Profile>(br#"{"name": 1, "password": "x"}"#).unwrap());
+        assert!(!same_answer::<Profile>(br#"{"name": "bob", "password": "x", "x": 1}"#).unwrap());
+        // So does a model with a field that is not text.
+        assert!(
+            Lists::__read_direct(
+                br#"{"tags": [], "codes": [], "roles": [], "names": [], "scores": []}"#
+            )
+            .is_none()
+        );
+    }
+
+    /// A body as text: any of the fields (or others, or twice), any values.
+    fn body(keys: &'static [&'static str]) -> impl Strategy<Value = String> {
+        let value = prop_oneof![
+            3 => "[a-zA-Z0-9!@. _-]{0,12}".prop_map(|text| json!(text).to_string()),
+            1 => prop::collection::vec("[a-z]{0,3}", 0..4).prop_map(|texts| json!(texts).to_string()),
+            1 => never_panics::json_value().prop_map(|value| value.to_string()),
+        ];
+        prop::collection::vec((prop::sample::select(keys), value), 0..7).prop_map(|fields| {
+            let fields: Vec<String> = fields
+                .into_iter()
+                .map(|(key, value)| format!("{}: {value}", json!(key)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn for_any_body(
+            profile in body(&["name", "nick", "tags", "password", "password", "other", "n\\u0061me"]),
+            open in body(&["shortCode", "label", "tags", "short_code", "more"]),
+        ) {
+            same_answer::<Profile>(profile.as_bytes())?;
+            same_answer::<Open>(open.as_bytes())?;
         }
     }
 }

@@ -37,6 +37,8 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let mut wires = Vec::new();
     let mut idents = Vec::new();
     let mut vars = Vec::new();
+    // How each field is taken from `Direct` slots, while every field is text.
+    let mut direct_fields = Some(Vec::new());
 
     for (i, field) in model.fields.iter().enumerate() {
         let wire = wire_name(model, field);
@@ -86,6 +88,28 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             quote!(::core::option::Option::None
                 | ::core::option::Option::Some(__v::Value::Null) => ::core::option::Option::Some(#default),)
         });
+        let slot = format_ident!("__slot_{}", i);
+        let is_text = |shape: &Shape| matches!(shape, Shape::Leaf(_, Leaf::String));
+        let direct = match &field.shape {
+            shape if is_text(shape) => Some(quote!(__v::Direct::text(#slot)?)),
+            Shape::Optional(inner) if is_text(inner) => {
+                Some(quote!(__v::Direct::optional_text(#slot)?))
+            }
+            Shape::List(inner) if is_text(inner) => Some(quote!(__v::Direct::texts(#slot)?)),
+            _ => None,
+        };
+        match (direct, &mut direct_fields) {
+            (Some(direct), Some(fields)) => fields.push(match &default {
+                Some(default) => quote! {
+                    #field_ident: match __v::Direct::is_default(&#slot) {
+                        true => #default,
+                        false => #direct,
+                    }
+                },
+                None => quote!(#field_ident: #direct),
+            }),
+            _ => direct_fields = None,
+        }
         read_fields.push(quote! {
             let #var: ::core::option::Option<#ty> = {
                 let at = &at.field(#wire, #secret);
@@ -166,6 +190,18 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             }
         }
     });
+    // Only for a model of text fields: its read is then exactly what the `Value`
+    // pass would read (see `secure_api::validation::direct`).
+    let read_direct = direct_fields.map(|fields| {
+        let slots = (0..model.fields.len()).map(|i| format_ident!("__slot_{}", i));
+        let allow_unknown = !deny_unknown;
+        quote! {
+            fn __read_direct(body: &[u8]) -> ::core::option::Option<Self> {
+                let [#(#slots),*] = __v::direct_object(body, &[#(#wires),*], #allow_unknown)?;
+                ::core::option::Option::Some(Self { #(#fields,)* })
+            }
+        }
+    });
     let model_docs = option_str(model.docs.as_deref());
     let support = &generator.support;
 
@@ -210,6 +246,8 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
                     #(#check_fields)*
                     #(#custom_on_check)*
                 }
+
+                #read_direct
             }
 
             impl __v::Type for #ident {

@@ -72,9 +72,10 @@
 //! it is a short scalar of a field that is not a secret. See [`ValidationProblem`].
 
 mod common_passwords;
+mod direct;
 mod error;
-pub mod password;
 mod params;
+pub mod password;
 mod payload;
 pub mod rules;
 #[doc(hidden)]
@@ -148,4 +149,12 @@ pub trait Validate: Type + Sized {
     /// Checks every rule of the value at `at`.
     #[doc(hidden)]
     fn __check(&self, at: &Location<'_>, report: &mut Report);
+
+    /// Reads the value straight from a JSON body, when the model can be (its fields
+    /// are all text) and the body holds exactly what it expects; `None` sends the
+    /// body through [`from_json`](Self::from_json), which reports every problem.
+    #[doc(hidden)]
+    fn __read_direct(_body: &[u8]) -> Option<Self> {
+        None
+    }
 }

@@ -488,10 +488,10 @@ mod tests {
 
     #[test]
     fn one_of_lists_the_allowed_values() {
-        let roles = ["admin", "user", "moderator"];
-        assert!(one_of("moderator", &roles).is_ok());
-        assert!(one_of("Admin", &roles).is_err(), "case matters");
-        let error = one_of("root", &roles).unwrap_err();
+        let roles: &[&str] = &["admin", "user", "moderator"];
+        assert!(one_of("moderator", roles).is_ok());
+        assert!(one_of("Admin", roles).is_err(), "case matters");
+        let error = one_of("root", roles).unwrap_err();
         assert_eq!(error.message(), "must be one of: admin, user, moderator");
         assert_eq!(error.params()["allowed"], json!(roles));
     }
