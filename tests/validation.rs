@@ -24,7 +24,13 @@ fn errors(result: Result<impl Sized, ValidationErrors>) -> Vec<FieldError> {
 fn summary(result: Result<impl Sized, ValidationErrors>) -> Vec<(String, String, String)> {
     errors(result)
         .into_iter()
-        .map(|e| (e.pointer, e.code.into_owned(), e.detail.into_owned()))
+        .map(|e| {
+            (
+                e.pointer.into_owned(),
+                e.code.into_owned(),
+                e.detail.into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -336,7 +342,7 @@ fn validate_checks_values_built_in_code_with_the_same_rules() {
     };
     let pointers: Vec<String> = errors(customer.validate())
         .into_iter()
-        .map(|e| e.pointer)
+        .map(|e| e.pointer.into_owned())
         .collect();
     assert_eq!(
         pointers,
@@ -401,7 +407,7 @@ fn custom_rules_for_a_field_and_the_whole_model() {
     let found = errors(Account::from_json(bad));
     let rows: Vec<(&str, &str)> = found
         .iter()
-        .map(|e| (e.pointer.as_str(), e.code.as_ref()))
+        .map(|e| (e.pointer.as_ref(), e.code.as_ref()))
         .collect();
     assert_eq!(
         rows,
@@ -459,7 +465,7 @@ fn models_nested_in_lists_and_options() {
     let bad = json!({"items": [null, {"level": 2}], "more": [{"level": 1}, {"level": 3}]});
     let pointers: Vec<String> = errors(Outer::from_json(bad))
         .into_iter()
-        .map(|e| e.pointer)
+        .map(|e| e.pointer.into_owned())
         .collect();
     assert_eq!(pointers, ["/items/1/level", "/more/1/level"]);
     let outer = Outer {
@@ -468,7 +474,7 @@ fn models_nested_in_lists_and_options() {
     };
     let pointers: Vec<String> = errors(outer.validate())
         .into_iter()
-        .map(|e| e.pointer)
+        .map(|e| e.pointer.into_owned())
         .collect();
     assert_eq!(pointers, ["/items/0/level", "/more/1/level"]);
 }

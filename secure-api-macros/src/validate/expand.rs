@@ -43,6 +43,8 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     for (i, field) in model.fields.iter().enumerate() {
         let wire = wire_name(model, field);
         let rust = field.rust_name();
+        // RFC 6901 §3: `~` is `~0` and `/` is `~1`.
+        let pointer = format!("/{}", wire.replace('~', "~0").replace('/', "~1"));
         let field_ident = field.ident;
         let ty = field.ty;
         let secret = format_ident!("__SECRET_{}", i);
@@ -112,7 +114,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         }
         read_fields.push(quote! {
             let #var: ::core::option::Option<#ty> = {
-                let at = &at.field(#wire, #secret);
+                let at = &at.declared_field(#wire, #pointer, #secret);
                 let read: ::core::option::Option<#ty> = match slots[#i].take() {
                     #default_arm
                     value => (#reader)(value, at, report),
@@ -125,7 +127,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         });
         check_fields.push(quote! {
             {
-                let at = &at.field(#wire, #secret);
+                let at = &at.declared_field(#wire, #pointer, #secret);
                 let value = &self.#field_ident;
                 #rules_fn(value, at, report);
                 #nested_body

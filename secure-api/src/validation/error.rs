@@ -184,7 +184,7 @@ impl IntoRuleErrors for Result<(), Vec<RuleError>> {
 ///
 /// let errors: ValidationErrors = Login::from_json(serde_json::json!({"username": "x"})).err().unwrap();
 /// let error = &errors.errors()[0];
-/// assert_eq!((error.pointer.as_str(), &*error.code), ("/username", "length"));
+/// assert_eq!((&*error.pointer, &*error.code), ("/username", "length"));
 /// assert_eq!(error.detail, "must be at least 3 characters long");
 /// assert_eq!(error.params["min"], 3);
 /// assert_eq!(error.value, Some(serde_json::json!("x")));
@@ -193,7 +193,7 @@ impl IntoRuleErrors for Result<(), Vec<RuleError>> {
 pub struct FieldError {
     /// Where, as a JSON Pointer (RFC 6901) into the body as the client sent it:
     /// `/roles/2`, `/address/zip`; `""` is the whole body.
-    pub pointer: String,
+    pub pointer: Cow<'static, str>,
     /// Which rule, machine-readable: `required`, `type`, `unknown_field`, `length`,
     /// `pattern`, `email`, `url`, `one_of`, `range`, `unique`, `composition`,
     /// `common_password`, ... or a custom rule's own code.
@@ -274,7 +274,7 @@ impl ParseFromJSON for FieldError {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         let read = FieldErrorSchema::parse_from_json(value).map_err(ParseError::propagate)?;
         Ok(FieldError {
-            pointer: read.pointer,
+            pointer: Cow::Owned(read.pointer),
             code: Cow::Owned(read.code),
             detail: Cow::Owned(read.detail),
             params: read.params,

@@ -31,7 +31,7 @@
 //! let errors = UserCreate::from_json(serde_json::json!({
 //!     "username": "a!", "email": "nope", "password": "short", "roles": ["user", "root"],
 //! })).err().unwrap();
-//! let pointers: Vec<&str> = errors.errors().iter().map(|e| e.pointer.as_str()).collect();
+//! let pointers: Vec<&str> = errors.errors().iter().map(|e| &*e.pointer).collect();
 //! assert_eq!(pointers, ["/username", "/username", "/email", "/password", "/password", "/password", "/password", "/roles/1"]);
 //! ```
 //!

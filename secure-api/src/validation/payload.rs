@@ -481,7 +481,7 @@ fn parse_json(bytes: &[u8]) -> Result<Value, Kind> {
     let malformed = |code: &'static str, detail: Cow<'static, str>, params: Params| {
         Kind::Malformed(ValidationErrors {
             errors: vec![FieldError {
-                pointer: String::new(),
+                pointer: Cow::Borrowed(""),
                 code: Cow::Borrowed(code),
                 detail,
                 params,

@@ -133,6 +133,9 @@ pub struct Location<'a> {
     parent: Option<&'a Location<'a>>,
     segment: Segment<'a>,
     secret: bool,
+    // The whole pointer when it is known at compile time (the root, and the model's
+    // own fields of the body's top object): an error there allocates none.
+    pointer: Option<&'static str>,
 }
 
 #[derive(Clone, Copy)]
@@ -148,6 +151,7 @@ impl Location<'static> {
         parent: None,
         segment: Segment::Root,
         secret: false,
+        pointer: Some(""),
     };
 }
 
@@ -160,6 +164,24 @@ impl<'a> Location<'a> {
             parent: Some(self),
             segment: Segment::Field(name),
             secret: secret || self.secret,
+            pointer: None,
+        }
+    }
+
+    /// The declared field `name` of the model here, whose pointer from the root is
+    /// `pointer` (the macro escapes it) when the model is the body's top object.
+    pub fn declared_field<'b>(
+        &'b self,
+        name: &'b str,
+        pointer: &'static str,
+        secret: bool,
+    ) -> Location<'b> {
+        Location {
+            pointer: match self.segment {
+                Segment::Root => Some(pointer),
+                _ => None,
+            },
+            ..self.field(name, secret)
         }
     }
 
@@ -169,6 +191,7 @@ impl<'a> Location<'a> {
             parent: Some(self),
             segment: Segment::Index(index),
             secret: self.secret,
+            pointer: None,
         }
     }
 
@@ -178,10 +201,13 @@ impl<'a> Location<'a> {
     }
 
     /// This place as a JSON Pointer (RFC 6901): `/roles/2`, `""` for the root.
-    pub fn pointer(&self) -> String {
+    pub fn pointer(&self) -> Cow<'static, str> {
+        if let Some(pointer) = self.pointer {
+            return Cow::Borrowed(pointer);
+        }
         let mut pointer = String::with_capacity(32);
         self.write_pointer(&mut pointer);
-        pointer
+        Cow::Owned(pointer)
     }
 
     /// Writes the parents' segments, then this one's: no list of segments to reverse.
@@ -855,6 +881,20 @@ mod tests {
         assert_eq!(odd.pointer(), "/a~1b~0c");
         let empty = root.field("", false);
         assert_eq!(empty.pointer(), "/");
+    }
+
+    #[test]
+    fn a_top_field_borrows_its_pointer_and_a_nested_one_builds_it() {
+        let root = Location::ROOT;
+        let top = root.declared_field("a/b", "/a~1b", false);
+        assert!(matches!(top.pointer(), Cow::Borrowed("/a~1b")));
+        let nested = top.declared_field("zip", "/zip", false);
+        assert!(matches!(nested.pointer(), Cow::Owned(p) if p == "/a~1b/zip"));
+        let item = root.field("roles", false);
+        assert_eq!(
+            item.index(0).declared_field("x", "/x", false).pointer(),
+            "/roles/0/x"
+        );
     }
 
     #[test]
