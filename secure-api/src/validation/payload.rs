@@ -10,7 +10,7 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemDetails};
 use poem::{
     IntoResponse, Request, RequestBody, Response,
     error::ResponseError,
-    http::{StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
 };
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ExtractParamOptions, Object,
@@ -350,7 +350,7 @@ fn problem_response(status: StatusCode, body: &impl Serialize, errors: usize) ->
     }
     Response::builder()
         .status(status)
-        .header(header::CONTENT_TYPE, PROBLEM_JSON)
+        .header(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))
         .body(bytes)
 }
 
@@ -370,18 +370,20 @@ impl<T: Validate> poem_openapi::payload::Payload for ValidJson<T> {
     }
 }
 
-/// `application/json` or `application/<anything>+json`, as poem-openapi's `Json`.
+/// `application/json` or `application/<anything>+json`, as poem-openapi's `Json`
+/// (without regard to case; nothing allocated).
 fn is_json(content_type: &str) -> bool {
     let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match essence.strip_prefix("application/") {
-        Some(subtype) => subtype == "json" || subtype.ends_with("+json"),
-        None => false,
+        .split_once(';')
+        .map_or(content_type, |(essence, _)| essence);
+    let essence = essence.trim().as_bytes();
+    const PREFIX: &[u8] = b"application/";
+    if essence.len() < PREFIX.len() || !essence[..PREFIX.len()].eq_ignore_ascii_case(PREFIX) {
+        return false;
     }
+    let subtype = &essence[PREFIX.len()..];
+    subtype.eq_ignore_ascii_case(b"json")
+        || (subtype.len() >= 5 && subtype[subtype.len() - 5..].eq_ignore_ascii_case(b"+json"))
 }
 
 impl<'a, T: Validate> ApiExtractor<'a> for ValidJson<T> {

@@ -414,6 +414,10 @@ const ECHO_CHARS: usize = 64;
 
 impl Echo for str {
     fn echo(&self) -> Option<Value> {
+        if self.len() <= ECHO_CHARS {
+            // No more characters than bytes: nothing to cut.
+            return Some(Value::String(self.to_owned()));
+        }
         let mut chars = self.char_indices();
         match chars.nth(ECHO_CHARS) {
             None => Some(Value::String(self.to_owned())),
