@@ -6,7 +6,7 @@
 //!
 //! `cargo bench -p secure-api --bench validation`; numbers in `BENCHMARKS.md`.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use regex::Regex;
 use secure_api::poem::{Response, error::ResponseError};
 use secure_api::validation::{BodyRejection, Validate, password::is_common_password};
@@ -172,16 +172,14 @@ fn benches(c: &mut Criterion) {
     group.finish();
 
     let bytes = serde_json::to_vec(&json).expect("JSON");
-    assert!(read_body::<UserCreate>(&bytes).is_model());
+    assert!(read_body::<FlagshipUserCreate>(&bytes).is_model());
+    assert!(baseline::check_new_user(&bytes).is_ok());
     let mut group = c.benchmark_group("read and validate a valid UserCreate from the body's bytes");
     group.bench_function("derive (as ValidJson reads it)", |b| {
-        b.iter(|| read_body::<UserCreate>(black_box(&bytes)).is_model())
+        b.iter(|| read_body::<FlagshipUserCreate>(black_box(&bytes)).is_model())
     });
-    group.bench_function("serde + by hand", |b| {
-        b.iter(|| {
-            let user: ByHand = serde_json::from_slice(black_box(&bytes))?;
-            Ok::<_, serde_json::Error>(user.validate().is_ok())
-        })
+    group.bench_function("baseline service's code", |b| {
+        b.iter(|| baseline::check_new_user(black_box(&bytes)).is_ok())
     });
     group.finish();
 
@@ -213,5 +211,38 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
+/// With `VALIDATION_LOOP=<case>:<n>`, runs one case `n` times and nothing else, for
+/// counting its instructions under callgrind (see `BENCHMARKS.md`); the cases are
+/// `valid-derive`, `valid-value-pass`, `valid-baseline`, `422-derive` and
+/// `422-baseline`.
+fn instruction_loop(spec: &str) {
+    let (case, times) = spec.split_once(':').expect("VALIDATION_LOOP=<case>:<n>");
+    let times: usize = times.parse().expect("a number of iterations");
+    let valid = serde_json::to_vec(&body()).expect("JSON");
+    for _ in 0..times {
+        let read = match case {
+            "valid-derive" => read_body::<FlagshipUserCreate>(black_box(&valid)).is_model(),
+            "valid-baseline" => baseline::check_new_user(black_box(&valid)).is_ok(),
+            // The pass through a `Value` that any other body (and model) takes.
+            "valid-value-pass" => serde_json::from_slice(black_box(&valid))
+                .map(FlagshipUserCreate::from_json)
+                .is_ok_and(|read| read.is_ok()),
+            "422-derive" => read_body::<FlagshipUserCreate>(black_box(INVALID)).is_model(),
+            "422-baseline" => baseline::check_new_user(black_box(INVALID)).is_ok(),
+            other => panic!("no case {other:?}"),
+        };
+        black_box(read);
+    }
+}
+
 criterion_group!(validation, benches);
-criterion_main!(validation);
+
+fn main() {
+    match std::env::var("VALIDATION_LOOP") {
+        Ok(spec) => instruction_loop(&spec),
+        Err(_) => {
+            validation();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}
