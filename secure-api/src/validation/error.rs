@@ -1,11 +1,10 @@
 //! What a broken rule looks like: [`RuleError`] from one rule, [`FieldError`] once it
 //! knows where it happened, [`ValidationErrors`] for a whole value.
 
-use super::params::{ParamValue, Params};
+use super::params::{ParamValue, Params, type_documented_as};
 use poem_openapi::{
     Object,
-    registry::{MetaSchemaRef, Registry},
-    types::{IsObjectType, ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+    types::{IsObjectType, ParseError, ParseFromJSON, ParseResult, ToJSON},
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -234,33 +233,7 @@ struct FieldErrorSchema {
     value: Option<Value>,
 }
 
-impl Type for FieldError {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        FieldErrorSchema::name()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        FieldErrorSchema::schema_ref()
-    }
-
-    fn register(registry: &mut Registry) {
-        FieldErrorSchema::register(registry);
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-}
+type_documented_as!(FieldError, FieldErrorSchema);
 
 impl IsObjectType for FieldError {}
 

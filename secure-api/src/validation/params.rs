@@ -2,10 +2,7 @@
 //! kept as typed values that borrow the rule's `'static` text where they can, and
 //! are written straight into the answer, without a `serde_json::Value` in between.
 
-use poem_openapi::{
-    registry::{MetaSchemaRef, Registry},
-    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
-};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON};
 use serde::{Serialize, Serializer, ser::SerializeMap};
 use serde_json::{Number, Value};
 use std::{borrow::Cow, collections::BTreeMap, fmt, ops::Index};
@@ -319,39 +316,53 @@ impl Serialize for Params {
     }
 }
 
+/// `impl Type for $ty`, documented as `$doc` (a type poem-openapi can describe that
+/// is written the same way): for types that borrow what poem-openapi's types own.
+/// Extra items go into the impl.
+macro_rules! type_documented_as {
+    ($ty:ty, $doc:ty $(, $extra:item)*) => {
+        impl ::poem_openapi::types::Type for $ty {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> ::std::borrow::Cow<'static, str> {
+                <$doc as ::poem_openapi::types::Type>::name()
+            }
+
+            fn schema_ref() -> ::poem_openapi::registry::MetaSchemaRef {
+                <$doc as ::poem_openapi::types::Type>::schema_ref()
+            }
+
+            fn register(registry: &mut ::poem_openapi::registry::Registry) {
+                <$doc as ::poem_openapi::types::Type>::register(registry);
+            }
+
+            fn as_raw_value(&self) -> Option<&Self> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(
+                &'a self,
+            ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+                Box::new(std::iter::once(self))
+            }
+
+            $($extra)*
+        }
+    };
+}
+pub(crate) use type_documented_as;
+
 // Documented as the JSON object it is written as: the same schema as a map of
 // names to any value.
-impl Type for Params {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        <BTreeMap<String, Value> as Type>::name()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        <BTreeMap<String, Value> as Type>::schema_ref()
-    }
-
-    fn register(registry: &mut Registry) {
-        <BTreeMap<String, Value> as Type>::register(registry);
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-
+type_documented_as!(
+    Params,
+    BTreeMap<String, Value>,
     fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
-}
+);
 
 impl ToJSON for Params {
     fn to_json(&self) -> Option<Value> {
