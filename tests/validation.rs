@@ -873,8 +873,9 @@ mod never_panics {
     }
 }
 
-/// `ValidJson` reads a model of text fields straight from the body; it must answer
-/// exactly as the `Value` pass (`from_json`), which it falls back to, whatever the body.
+/// `ValidJson` reads a model of text, integer and boolean fields straight from the
+/// body; it must answer exactly as the `Value` pass (`from_json`), which it falls back
+/// to, whatever the body.
 mod the_fast_read_answers_as_the_value_pass {
     use super::*;
     use proptest::prelude::*;
@@ -909,6 +910,17 @@ mod the_fast_read_answers_as_the_value_pass {
         tags: Vec<String>,
     }
 
+    #[derive(Validate, Debug, PartialEq)]
+    struct Counts {
+        #[validate(range(min = -5, max = 5))]
+        delta: i8,
+        #[validate(range(max = 1000))]
+        total: Option<u64>,
+        #[validate(default)]
+        active: bool,
+        size: usize,
+    }
+
     fn same_answer<T: Validate + PartialEq + std::fmt::Debug>(
         body: &[u8],
     ) -> Result<bool, TestCaseError> {
@@ -941,17 +953,56 @@ mod the_fast_read_answers_as_the_value_pass {
         );
     }
 
-    /// A body as text: any of the fields (or others, or twice), any values.
-    fn body(keys: &'static [&'static str]) -> impl Strategy<Value = String> {
-        let value = prop_oneof![
-            3 => "[a-zA-Z0-9!@. _-]{0,12}".prop_map(|text| json!(text).to_string()),
-            1 => prop::collection::vec("[a-z]{0,3}", 0..4).prop_map(|texts| json!(texts).to_string()),
-            1 => never_panics::json_value().prop_map(|value| value.to_string()),
+    /// Any JSON value as text, and numbers that sit on the edges of the types.
+    fn any_json() -> BoxedStrategy<String> {
+        prop_oneof![
+            3 => never_panics::json_value().prop_map(|value| value.to_string()),
+            1 => prop::sample::select(&["-0", "1.0", "1e2", "-1", "256", "18446744073709551615", "-9223372036854775809"][..])
+                .prop_map(str::to_owned),
+        ]
+        .boxed()
+    }
+
+    /// A value of the field's type most of the time, anything else sometimes.
+    fn text() -> BoxedStrategy<String> {
+        prop_oneof![6 => "[a-zA-Z0-9!@. _-]{0,12}".prop_map(|text| json!(text).to_string()), 1 => any_json()].boxed()
+    }
+
+    fn texts() -> BoxedStrategy<String> {
+        prop_oneof![6 => prop::collection::vec("[a-c]{0,2}", 0..4).prop_map(|texts| json!(texts).to_string()), 1 => any_json()].boxed()
+    }
+
+    fn integer() -> BoxedStrategy<String> {
+        prop_oneof![6 => (-300i64..300).prop_map(|n| n.to_string()), 1 => any_json()].boxed()
+    }
+
+    fn boolean() -> BoxedStrategy<String> {
+        prop_oneof![6 => any::<bool>().prop_map(|b| b.to_string()), 1 => Just("null".to_owned()), 1 => any_json()].boxed()
+    }
+
+    /// A body as text: each field most of the time, with a value mostly of its type;
+    /// sometimes another field or one given twice.
+    fn body(
+        fields: Vec<(&'static str, BoxedStrategy<String>)>,
+        others: &'static [&'static str],
+    ) -> impl Strategy<Value = String> {
+        let present: Vec<_> = fields
+            .into_iter()
+            .map(|(key, value)| {
+                prop::option::weighted(0.9, value.prop_map(move |value| (key, value)))
+            })
+            .collect();
+        let extra = prop_oneof![
+            3 => Just(Vec::new()),
+            1 => prop::collection::vec((prop::sample::select(others), any_json()), 1..3),
         ];
-        prop::collection::vec((prop::sample::select(keys), value), 0..7).prop_map(|fields| {
-            let fields: Vec<String> = fields
+        (present, extra).prop_map(|(present, extra)| {
+            let fields: Vec<String> = present
                 .into_iter()
-                .map(|(key, value)| format!("{}: {value}", json!(key)))
+                .flatten()
+                .chain(extra)
+                // Written as is, so a key may be escaped (`n\u0061me` is `name`).
+                .map(|(key, value)| format!("\"{key}\": {value}"))
                 .collect();
             format!("{{{}}}", fields.join(", "))
         })
@@ -962,11 +1013,22 @@ mod the_fast_read_answers_as_the_value_pass {
 
         #[test]
         fn for_any_body(
-            profile in body(&["name", "nick", "tags", "password", "password", "other", "n\\u0061me"]),
-            open in body(&["shortCode", "label", "tags", "short_code", "more"]),
+            profile in body(
+                vec![("name", text()), ("nick", text()), ("tags", texts()), ("password", text())],
+                &["name", "password", "other", "n\\u0061me"],
+            ),
+            open in body(
+                vec![("shortCode", text()), ("label", text()), ("tags", texts())],
+                &["short_code", "more", "tags"],
+            ),
+            counts in body(
+                vec![("delta", integer()), ("total", integer()), ("active", boolean()), ("size", integer())],
+                &["size", "other"],
+            ),
         ) {
             same_answer::<Profile>(profile.as_bytes())?;
             same_answer::<Open>(open.as_bytes())?;
+            same_answer::<Counts>(counts.as_bytes())?;
         }
     }
 }

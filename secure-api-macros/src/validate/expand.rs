@@ -37,7 +37,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let mut wires = Vec::new();
     let mut idents = Vec::new();
     let mut vars = Vec::new();
-    // How each field is taken from `Direct` slots, while every field is text.
+    // How each field is taken from `Direct` slots, while every field can be.
     let mut direct_fields = Some(Vec::new());
 
     for (i, field) in model.fields.iter().enumerate() {
@@ -91,15 +91,19 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
                 | ::core::option::Option::Some(__v::Value::Null) => ::core::option::Option::Some(#default),)
         });
         let slot = format_ident!("__slot_{}", i);
-        let is_text = |shape: &Shape| matches!(shape, Shape::Leaf(_, Leaf::String));
-        let direct = match &field.shape {
-            shape if is_text(shape) => Some(quote!(__v::Direct::text(#slot)?)),
-            Shape::Optional(inner) if is_text(inner) => {
-                Some(quote!(__v::Direct::optional_text(#slot)?))
-            }
-            Shape::List(inner) if is_text(inner) => Some(quote!(__v::Direct::texts(#slot)?)),
-            _ => None,
+        // Types whose direct read is exactly the `Value` pass's (see `FromDirect`).
+        let is_direct = |shape: &Shape| {
+            matches!(
+                shape,
+                Shape::Leaf(_, Leaf::String | Leaf::Integer { .. } | Leaf::Bool)
+            )
         };
+        let direct = match &field.shape {
+            Shape::Optional(inner) if is_direct(inner) => true,
+            Shape::List(inner) => matches!(**inner, Shape::Leaf(_, Leaf::String)),
+            shape => is_direct(shape),
+        }
+        .then(|| quote!(<#ty as __v::FromDirect>::from_direct(#slot)?));
         match (direct, &mut direct_fields) {
             (Some(direct), Some(fields)) => fields.push(match &default {
                 Some(default) => quote! {
@@ -192,8 +196,8 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             }
         }
     });
-    // Only for a model of text fields: its read is then exactly what the `Value`
-    // pass would read (see `secure_api::validation::direct`).
+    // Only for a model of text, integer and boolean fields: its read is then exactly
+    // what the `Value` pass would read (see `secure_api::validation::direct`).
     let read_direct = direct_fields.map(|fields| {
         let slots = (0..model.fields.len()).map(|i| format_ident!("__slot_{}", i));
         let allow_unknown = !deny_unknown;

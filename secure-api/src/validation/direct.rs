@@ -1,5 +1,6 @@
-//! The fast way in for a model whose fields are all text (`String`, `Option<String>`,
-//! `Vec<String>`): the body deserialized straight into the fields, with no
+//! The fast way in for a model whose fields are all text, integers or booleans
+//! (`String`, `i32`, `bool`, ..., an `Option` of one, or `Vec<String>`): the body
+//! deserialized straight into the fields, with no
 //! `serde_json::Value` tree in between. It gives up (`None`) at the first thing it does
 //! not expect (a wrong type, an unknown or repeated field, a missing one, not JSON);
 //! the caller then reads the body through a `Value`, the pass that reports every
@@ -13,6 +14,12 @@ use std::fmt;
 pub enum Direct {
     /// `null`.
     Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A negative integer.
+    Int(i64),
+    /// A non-negative integer.
+    UInt(u64),
     /// A string.
     Text(String),
     /// An array of strings.
@@ -20,39 +27,77 @@ pub enum Direct {
 }
 
 impl Direct {
-    /// A `String` field: present, and a string.
-    #[inline]
-    pub fn text(slot: Option<Direct>) -> Option<String> {
-        match slot {
-            Some(Direct::Text(text)) => Some(text),
-            _ => None,
-        }
-    }
-
-    /// An `Option<String>` field: absent, `null`, or a string.
-    #[inline]
-    pub fn optional_text(slot: Option<Direct>) -> Option<Option<String>> {
-        match slot {
-            None | Some(Direct::Null) => Some(None),
-            Some(Direct::Text(text)) => Some(Some(text)),
-            Some(Direct::Texts(_)) => None,
-        }
-    }
-
-    /// A `Vec<String>` field: present, and an array of strings.
-    #[inline]
-    pub fn texts(slot: Option<Direct>) -> Option<Vec<String>> {
-        match slot {
-            Some(Direct::Texts(texts)) => Some(texts),
-            _ => None,
-        }
-    }
-
     /// Whether a field with a default takes it: absent or `null`, as the `Value`
     /// pass decides.
     #[inline]
     pub fn is_default(slot: &Option<Direct>) -> bool {
         matches!(slot, None | Some(Direct::Null))
+    }
+}
+
+/// A field's type read from its slot, exactly as the `Value` pass reads it (strict
+/// types: a string is not a number, an integer out of range is refused), or `None`.
+pub trait FromDirect: Sized {
+    /// The value, or `None` to let the `Value` pass report why not.
+    fn from_direct(slot: Option<Direct>) -> Option<Self>;
+}
+
+impl FromDirect for String {
+    #[inline]
+    fn from_direct(slot: Option<Direct>) -> Option<Self> {
+        match slot {
+            Some(Direct::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+impl FromDirect for Vec<String> {
+    #[inline]
+    fn from_direct(slot: Option<Direct>) -> Option<Self> {
+        match slot {
+            Some(Direct::Texts(texts)) => Some(texts),
+            _ => None,
+        }
+    }
+}
+
+impl FromDirect for bool {
+    #[inline]
+    fn from_direct(slot: Option<Direct>) -> Option<Self> {
+        match slot {
+            Some(Direct::Bool(value)) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+// poem-openapi reads a signed integer with `as_i64` and an unsigned one with
+// `as_u64`, then checks its range: `try_from` refuses the same values.
+macro_rules! integers {
+    ($($ty:ty),*) => {$(
+        impl FromDirect for $ty {
+            #[inline]
+            fn from_direct(slot: Option<Direct>) -> Option<Self> {
+                match slot {
+                    Some(Direct::Int(value)) => <$ty>::try_from(value).ok(),
+                    Some(Direct::UInt(value)) => <$ty>::try_from(value).ok(),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+integers!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+impl<T: FromDirect> FromDirect for Option<T> {
+    #[inline]
+    fn from_direct(slot: Option<Direct>) -> Option<Self> {
+        match slot {
+            None | Some(Direct::Null) => Some(None),
+            present => T::from_direct(present).map(Some),
+        }
     }
 }
 
@@ -68,7 +113,19 @@ impl<'de> Visitor<'de> for DirectVisitor {
     type Value = Direct;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string, an array of strings or null")
+        f.write_str("a string, an integer, a boolean, an array of strings or null")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Direct, E> {
+        Ok(Direct::Bool(value))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Direct, E> {
+        Ok(Direct::Int(value))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Direct, E> {
+        Ok(Direct::UInt(value))
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Direct, E> {
@@ -190,17 +247,31 @@ mod tests {
     #[test]
     fn reads_text_fields_into_their_slots() {
         let [name, nick, tags] = read(r#"{"tags": ["a", "b\u00e9"], "name": "x\"y"}"#).unwrap();
-        assert_eq!(Direct::text(name).as_deref(), Some("x\"y"));
-        assert_eq!(Direct::optional_text(nick), Some(None));
-        assert_eq!(Direct::texts(tags).unwrap(), ["a", "bé"]);
+        assert_eq!(String::from_direct(name).as_deref(), Some("x\"y"));
+        assert_eq!(<Option<String>>::from_direct(nick), Some(None));
+        assert_eq!(<Vec<String>>::from_direct(tags).unwrap(), ["a", "bé"]);
         let [_, nick, _] = read(r#"{"nick": null}"#).unwrap();
         assert!(Direct::is_default(&nick));
     }
 
     #[test]
+    fn integers_and_booleans_as_strictly_as_the_value_pass() {
+        let [a, b, c] = read(r#"{"name": -3, "nick": 300, "tags": true}"#).unwrap();
+        assert_eq!(i8::from_direct(a), Some(-3));
+        assert_eq!(u8::from_direct(b), None, "out of range");
+        assert_eq!(bool::from_direct(c), Some(true));
+        let [a, b, _] = read(r#"{"name": -1, "nick": "1"}"#).unwrap();
+        assert_eq!(u32::from_direct(a), None, "negative");
+        assert_eq!(i64::from_direct(b), None, "a string is not a number");
+        assert!(
+            read(r#"{"name": 1.5}"#).is_none(),
+            "a fraction goes the long way"
+        );
+    }
+
+    #[test]
     fn gives_up_on_anything_the_value_pass_must_report() {
         for body in [
-            r#"{"name": 1}"#,
             r#"{"tags": ["a", 1]}"#,
             r#"{"tags": ["a", null]}"#,
             r#"{"name": {"a": 1}}"#,
@@ -216,7 +287,7 @@ mod tests {
         assert!(direct_object(br#"{"other": [1, {}]}"#, FIELDS, true).is_some());
         let [name, _, _] = read(r#"{"name": ["a"]}"#).unwrap();
         assert!(
-            Direct::text(name).is_none(),
+            String::from_direct(name).is_none(),
             "a list where a string belongs"
         );
     }

@@ -14,7 +14,7 @@ pub use poem_openapi::{
 use std::fmt::Write as _;
 use std::marker::PhantomData;
 
-pub use super::direct::{Direct, direct_object};
+pub use super::direct::{Direct, FromDirect, direct_object};
 pub use super::{password, rules};
 pub use poem_openapi::types::{IsObjectType, ParseError, ParseResult, ToJSON};
 pub use regex::Regex;
