@@ -151,8 +151,9 @@ pub trait Validate: Type + Sized {
     fn __check(&self, at: &Location<'_>, report: &mut Report);
 
     /// Reads the value straight from a JSON body, when the model can be (its fields
-    /// are all text) and the body holds exactly what it expects; `None` sends the
-    /// body through [`from_json`](Self::from_json), which reports every problem.
+    /// are all text, integers or booleans) and the body holds exactly what it
+    /// expects; `None` sends the body through [`from_json`](Self::from_json), which
+    /// reports every problem.
     #[doc(hidden)]
     fn __read_direct(_body: &[u8]) -> Option<Self> {
         None
