@@ -42,35 +42,22 @@ pub trait FromDirect: Sized {
     fn from_direct(slot: Option<Direct>) -> Option<Self>;
 }
 
-impl FromDirect for String {
-    #[inline]
-    fn from_direct(slot: Option<Direct>) -> Option<Self> {
-        match slot {
-            Some(Direct::Text(text)) => Some(text),
-            _ => None,
+// A string, a list of strings, a boolean: only the JSON value of that kind.
+macro_rules! exactly {
+    ($($ty:ty => $variant:ident),*) => {$(
+        impl FromDirect for $ty {
+            #[inline]
+            fn from_direct(slot: Option<Direct>) -> Option<Self> {
+                match slot {
+                    Some(Direct::$variant(value)) => Some(value),
+                    _ => None,
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl FromDirect for Vec<String> {
-    #[inline]
-    fn from_direct(slot: Option<Direct>) -> Option<Self> {
-        match slot {
-            Some(Direct::Texts(texts)) => Some(texts),
-            _ => None,
-        }
-    }
-}
-
-impl FromDirect for bool {
-    #[inline]
-    fn from_direct(slot: Option<Direct>) -> Option<Self> {
-        match slot {
-            Some(Direct::Bool(value)) => Some(value),
-            _ => None,
-        }
-    }
-}
+exactly!(String => Text, Vec<String> => Texts, bool => Bool);
 
 // poem-openapi reads a signed integer with `as_i64` and an unsigned one with
 // `as_u64`, then checks its range: `try_from` refuses the same values.
