@@ -944,6 +944,13 @@ mod the_fast_read_answers_as_the_value_pass {
         // A wrong type or an unknown field goes through the `Value` pass.
         assert!(!same_answer::<Profile>(br#"{"name": 1, "password": "x"}"#).unwrap());
         assert!(!same_answer::<Profile>(br#"{"name": "bob", "password": "x", "x": 1}"#).unwrap());
+        // And a body the `Value` pass refuses, even where the model skips a field.
+        let deep = format!(
+            r#"{{"shortCode": "a", "tags": [], "x": {}{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert!(Open::__read_direct(deep.as_bytes()).is_none());
         // So does a model with a field that is not text.
         assert!(
             Lists::__read_direct(

@@ -188,12 +188,66 @@ impl<'de, const N: usize> Visitor<'de> for Object<'_, N> {
                 }
                 Some(_) => return Err(de::Error::custom("a field given twice")),
                 None if self.allow_unknown => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skipped>()?;
                 }
                 None => return Err(de::Error::custom("an unknown field")),
             }
         }
         Ok(slots)
+    }
+}
+
+/// A value of a field the model does not declare (and allows), read as the `Value`
+/// pass reads it but kept nowhere: serde's `IgnoredAny` would skip it without
+/// serde_json's checks (the nesting limit, lone surrogates), and accept a body that
+/// the `Value` pass refuses.
+struct Skipped;
+
+impl<'de> de::Deserialize<'de> for Skipped {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(Skipped)
+    }
+}
+
+impl<'de> Visitor<'de> for Skipped {
+    type Value = Skipped;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skipped, A::Error> {
+        while seq.next_element::<Skipped>()?.is_some() {}
+        Ok(Skipped)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skipped, A::Error> {
+        while map.next_entry::<Skipped, Skipped>()?.is_some() {}
+        Ok(Skipped)
     }
 }
 
@@ -271,7 +325,14 @@ mod tests {
         ] {
             assert!(read(body).is_none(), "{body}");
         }
-        assert!(direct_object(br#"{"other": [1, {}]}"#, FIELDS, true).is_some());
+        assert!(direct_object(br#"{"other": [1, {"a": 2.5}]}"#, FIELDS, true).is_some());
+        // What the `Value` pass refuses is refused here too, even in a field it skips.
+        let deep = format!(r#"{{"other": {}1{}}}"#, "[".repeat(200), "]".repeat(200));
+        assert!(direct_object(deep.as_bytes(), FIELDS, true).is_none());
+        assert!(serde_json::from_str::<serde_json::Value>(&deep).is_err());
+        let surrogate = r#"{"other": "\ud800"}"#;
+        assert!(direct_object(surrogate.as_bytes(), FIELDS, true).is_none());
+        assert!(serde_json::from_str::<serde_json::Value>(surrogate).is_err());
         let [name, _, _] = read(r#"{"name": ["a"]}"#).unwrap();
         assert!(
             String::from_direct(name).is_none(),
