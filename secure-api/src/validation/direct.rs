@@ -7,7 +7,7 @@
 //! problem. So a body read here holds exactly what that pass would have read, and
 //! its rules, checked in the same order, report the same errors.
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
 /// One field's value as the body wrote it.
