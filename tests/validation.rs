@@ -24,7 +24,13 @@ fn errors(result: Result<impl Sized, ValidationErrors>) -> Vec<FieldError> {
 fn summary(result: Result<impl Sized, ValidationErrors>) -> Vec<(String, String, String)> {
     errors(result)
         .into_iter()
-        .map(|e| (e.pointer, e.code, e.detail))
+        .map(|e| {
+            (
+                e.pointer.into_owned(),
+                e.code.into_owned(),
+                e.detail.into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -134,7 +140,7 @@ fn numbers_with_inclusive_and_exclusive_bounds() {
     assert!(Numbers::from_json(good).is_ok());
     let bad = json!({"count": 0, "ratio": 1.0, "offset": -6, "whole_float": 2.5});
     let found = errors(Numbers::from_json(bad));
-    let details: Vec<&str> = found.iter().map(|e| e.detail.as_str()).collect();
+    let details: Vec<&str> = found.iter().map(|e| e.detail.as_ref()).collect();
     assert_eq!(
         details,
         [
@@ -336,7 +342,7 @@ fn validate_checks_values_built_in_code_with_the_same_rules() {
     };
     let pointers: Vec<String> = errors(customer.validate())
         .into_iter()
-        .map(|e| e.pointer)
+        .map(|e| e.pointer.into_owned())
         .collect();
     assert_eq!(
         pointers,
@@ -401,7 +407,7 @@ fn custom_rules_for_a_field_and_the_whole_model() {
     let found = errors(Account::from_json(bad));
     let rows: Vec<(&str, &str)> = found
         .iter()
-        .map(|e| (e.pointer.as_str(), e.code.as_str()))
+        .map(|e| (e.pointer.as_ref(), e.code.as_ref()))
         .collect();
     assert_eq!(
         rows,
@@ -459,7 +465,7 @@ fn models_nested_in_lists_and_options() {
     let bad = json!({"items": [null, {"level": 2}], "more": [{"level": 1}, {"level": 3}]});
     let pointers: Vec<String> = errors(Outer::from_json(bad))
         .into_iter()
-        .map(|e| e.pointer)
+        .map(|e| e.pointer.into_owned())
         .collect();
     assert_eq!(pointers, ["/items/1/level", "/more/1/level"]);
     let outer = Outer {
@@ -468,7 +474,7 @@ fn models_nested_in_lists_and_options() {
     };
     let pointers: Vec<String> = errors(outer.validate())
         .into_iter()
-        .map(|e| e.pointer)
+        .map(|e| e.pointer.into_owned())
         .collect();
     assert_eq!(pointers, ["/items/0/level", "/more/1/level"]);
 }
@@ -789,7 +795,7 @@ mod never_panics {
     use super::*;
     use proptest::prelude::*;
 
-    fn json_value() -> impl Strategy<Value = Value> {
+    pub(super) fn json_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::from),
@@ -863,6 +869,173 @@ mod never_panics {
                     prop_assert!(error.pointer.starts_with('/'));
                 }
             }
+        }
+    }
+}
+
+/// `ValidJson` reads a model of text, integer and boolean fields straight from the
+/// body; it must answer exactly as the `Value` pass (`from_json`), which it falls back
+/// to, whatever the body.
+mod the_fast_read_answers_as_the_value_pass {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Validate, Debug, PartialEq)]
+    #[validate(custom = nick_differs)]
+    struct Profile {
+        #[validate(length(min = 2, max = 5), pattern = r"^[a-z]+$")]
+        name: String,
+        #[validate(email)]
+        nick: Option<String>,
+        #[validate(default, each(one_of("a", "b")))]
+        tags: Vec<String>,
+        #[validate(password(min_length = 8, composition))]
+        password: String,
+    }
+
+    fn nick_differs(profile: &Profile) -> Result<(), RuleError> {
+        match profile.nick.as_deref() == Some(profile.name.as_str()) {
+            true => Err(RuleError::new("same", "must differ from the name").at("nick")),
+            false => Ok(()),
+        }
+    }
+
+    #[derive(Validate, Debug, PartialEq)]
+    #[validate(allow_unknown_fields, rename_all = "camelCase")]
+    struct Open {
+        #[validate(length(max = 3))]
+        short_code: String,
+        label: Option<String>,
+        #[validate(length(max = 2))]
+        tags: Vec<String>,
+    }
+
+    #[derive(Validate, Debug, PartialEq)]
+    struct Counts {
+        #[validate(range(min = -5, max = 5))]
+        delta: i8,
+        #[validate(range(max = 1000))]
+        total: Option<u64>,
+        #[validate(default)]
+        active: bool,
+        size: usize,
+    }
+
+    fn same_answer<T: Validate + PartialEq + std::fmt::Debug>(
+        body: &[u8],
+    ) -> Result<bool, TestCaseError> {
+        let Some(direct) = T::__read_direct(body) else {
+            return Ok(false);
+        };
+        let value: Value = serde_json::from_slice(body).expect("read straight, so it is JSON");
+        let checked = direct.validate().map(|()| direct);
+        prop_assert_eq!(checked, T::from_json(value));
+        Ok(true)
+    }
+
+    #[test]
+    fn bodies_of_text_are_read_straight() {
+        let body = br#"{"name": "x!", "nick": "nope", "tags": ["c"], "password": "short"}"#;
+        assert!(same_answer::<Profile>(body).unwrap());
+        assert!(same_answer::<Profile>(br#"{"name": "bob", "password": "Sup3r-secret"}"#).unwrap());
+        assert!(
+            same_answer::<Open>(br#"{"shortCode": "abcd", "x": [1, {}], "tags": []}"#).unwrap()
+        );
+        // A wrong type or an unknown field goes through the `Value` pass.
+        assert!(!same_answer::<Profile>(br#"{"name": 1, "password": "x"}"#).unwrap());
+        assert!(!same_answer::<Profile>(br#"{"name": "bob", "password": "x", "x": 1}"#).unwrap());
+        // And a body the `Value` pass refuses, even where the model skips a field.
+        let deep = format!(
+            r#"{{"shortCode": "a", "tags": [], "x": {}{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert!(Open::__read_direct(deep.as_bytes()).is_none());
+        // So does a model with a field that is not text.
+        assert!(
+            Lists::__read_direct(
+                br#"{"tags": [], "codes": [], "roles": [], "names": [], "scores": []}"#
+            )
+            .is_none()
+        );
+    }
+
+    /// Any JSON value as text, and numbers that sit on the edges of the types.
+    fn any_json() -> BoxedStrategy<String> {
+        prop_oneof![
+            3 => never_panics::json_value().prop_map(|value| value.to_string()),
+            1 => prop::sample::select(&["-0", "1.0", "1e2", "-1", "256", "18446744073709551615", "-9223372036854775809"][..])
+                .prop_map(str::to_owned),
+        ]
+        .boxed()
+    }
+
+    /// A value of the field's type most of the time, anything else sometimes.
+    fn text() -> BoxedStrategy<String> {
+        prop_oneof![6 => "[a-zA-Z0-9!@. _-]{0,12}".prop_map(|text| json!(text).to_string()), 1 => any_json()].boxed()
+    }
+
+    fn texts() -> BoxedStrategy<String> {
+        prop_oneof![6 => prop::collection::vec("[a-c]{0,2}", 0..4).prop_map(|texts| json!(texts).to_string()), 1 => any_json()].boxed()
+    }
+
+    fn integer() -> BoxedStrategy<String> {
+        prop_oneof![6 => (-300i64..300).prop_map(|n| n.to_string()), 1 => any_json()].boxed()
+    }
+
+    fn boolean() -> BoxedStrategy<String> {
+        prop_oneof![6 => any::<bool>().prop_map(|b| b.to_string()), 1 => Just("null".to_owned()), 1 => any_json()].boxed()
+    }
+
+    /// A body as text: each field most of the time, with a value mostly of its type;
+    /// sometimes another field or one given twice.
+    fn body(
+        fields: Vec<(&'static str, BoxedStrategy<String>)>,
+        others: &'static [&'static str],
+    ) -> impl Strategy<Value = String> {
+        let present: Vec<_> = fields
+            .into_iter()
+            .map(|(key, value)| {
+                prop::option::weighted(0.9, value.prop_map(move |value| (key, value)))
+            })
+            .collect();
+        let extra = prop_oneof![
+            3 => Just(Vec::new()),
+            1 => prop::collection::vec((prop::sample::select(others), any_json()), 1..3),
+        ];
+        (present, extra).prop_map(|(present, extra)| {
+            let fields: Vec<String> = present
+                .into_iter()
+                .flatten()
+                .chain(extra)
+                // Written as is, so a key may be escaped (`n\u0061me` is `name`).
+                .map(|(key, value)| format!("\"{key}\": {value}"))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn for_any_body(
+            profile in body(
+                vec![("name", text()), ("nick", text()), ("tags", texts()), ("password", text())],
+                &["name", "password", "other", "n\\u0061me"],
+            ),
+            open in body(
+                vec![("shortCode", text()), ("label", text()), ("tags", texts())],
+                &["short_code", "more", "tags"],
+            ),
+            counts in body(
+                vec![("delta", integer()), ("total", integer()), ("active", boolean()), ("size", integer())],
+                &["size", "other"],
+            ),
+        ) {
+            same_answer::<Profile>(profile.as_bytes())?;
+            same_answer::<Open>(open.as_bytes())?;
+            same_answer::<Counts>(counts.as_bytes())?;
         }
     }
 }

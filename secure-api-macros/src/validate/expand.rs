@@ -37,10 +37,14 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let mut wires = Vec::new();
     let mut idents = Vec::new();
     let mut vars = Vec::new();
+    // How each field is taken from `Direct` slots, while every field can be.
+    let mut direct_fields = Some(Vec::new());
 
     for (i, field) in model.fields.iter().enumerate() {
         let wire = wire_name(model, field);
         let rust = field.rust_name();
+        // RFC 6901 §3: `~` is `~0` and `/` is `~1`.
+        let pointer = format!("/{}", wire.replace('~', "~0").replace('/', "~1"));
         let field_ident = field.ident;
         let ty = field.ty;
         let secret = format_ident!("__SECRET_{}", i);
@@ -86,9 +90,35 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             quote!(::core::option::Option::None
                 | ::core::option::Option::Some(__v::Value::Null) => ::core::option::Option::Some(#default),)
         });
+        let slot = format_ident!("__slot_{}", i);
+        // Types whose direct read is exactly the `Value` pass's (see `FromDirect`).
+        let is_direct = |shape: &Shape| {
+            matches!(
+                shape,
+                Shape::Leaf(_, Leaf::String | Leaf::Integer { .. } | Leaf::Bool)
+            )
+        };
+        let direct = match &field.shape {
+            Shape::Optional(inner) if is_direct(inner) => true,
+            Shape::List(inner) => matches!(**inner, Shape::Leaf(_, Leaf::String)),
+            shape => is_direct(shape),
+        }
+        .then(|| quote!(<#ty as __v::FromDirect>::from_direct(#slot)?));
+        match (direct, &mut direct_fields) {
+            (Some(direct), Some(fields)) => fields.push(match &default {
+                Some(default) => quote! {
+                    #field_ident: match __v::Direct::is_default(&#slot) {
+                        true => #default,
+                        false => #direct,
+                    }
+                },
+                None => quote!(#field_ident: #direct),
+            }),
+            _ => direct_fields = None,
+        }
         read_fields.push(quote! {
             let #var: ::core::option::Option<#ty> = {
-                let at = &at.field(#wire, #secret);
+                let at = &at.declared_field(#wire, #pointer, #secret);
                 let read: ::core::option::Option<#ty> = match slots[#i].take() {
                     #default_arm
                     value => (#reader)(value, at, report),
@@ -101,7 +131,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         });
         check_fields.push(quote! {
             {
-                let at = &at.field(#wire, #secret);
+                let at = &at.declared_field(#wire, #pointer, #secret);
                 let value = &self.#field_ident;
                 #rules_fn(value, at, report);
                 #nested_body
@@ -166,6 +196,18 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             }
         }
     });
+    // Only for a model of text, integer and boolean fields: its read is then exactly
+    // what the `Value` pass would read (see `secure_api::validation::direct`).
+    let read_direct = direct_fields.map(|fields| {
+        let slots = (0..model.fields.len()).map(|i| format_ident!("__slot_{}", i));
+        let allow_unknown = !deny_unknown;
+        quote! {
+            fn __read_direct(body: &[u8]) -> ::core::option::Option<Self> {
+                let [#(#slots),*] = __v::direct_object(body, &[#(#wires),*], #allow_unknown)?;
+                ::core::option::Option::Some(Self { #(#fields,)* })
+            }
+        }
+    });
     let model_docs = option_str(model.docs.as_deref());
     let support = &generator.support;
 
@@ -210,6 +252,8 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
                     #(#check_fields)*
                     #(#custom_on_check)*
                 }
+
+                #read_direct
             }
 
             impl __v::Type for #ident {
@@ -334,7 +378,16 @@ impl Generator {
         // Compiled on first use, once; the macro compiled it already, so it cannot
         // fail here (and if it did, the rule would fail closed, never panic).
         self.support.push(quote! {
-            static #name: __v::CompiledPattern = __v::LazyLock::new(|| __v::Regex::new(#lit));
+            static #name: __v::CompiledPattern = __v::CompiledPattern::new(|| __v::Regex::new(#lit));
+        });
+        name
+    }
+
+    /// A static that keeps a rule's error once built (see `RuleErrorCell`).
+    fn error_cell(&mut self, field: usize) -> syn::Ident {
+        let name = self.next_ident("ERROR", field);
+        self.support.push(quote! {
+            static #name: __v::RuleErrorCell = __v::RuleErrorCell::new();
         });
         name
     }
@@ -422,7 +475,8 @@ impl Generator {
                     let check = match &rule.kind {
                         RuleKind::Length(bounds) => {
                             let (min, max) = bound_tokens(bounds);
-                            quote!(__v::rules::length(#text, #min, #max))
+                            let cell = self.error_cell(field);
+                            quote!(__v::length(#text, #min, #max, &#cell))
                         }
                         RuleKind::Pattern(lit) => {
                             let compiled = self.pattern(lit, field);
@@ -431,7 +485,8 @@ impl Generator {
                         RuleKind::Email => quote!(__v::rules::email(#text)),
                         RuleKind::Url => quote!(__v::rules::url(#text)),
                         RuleKind::OneOf(values) => {
-                            quote!(__v::rules::one_of(#text, &[#(#values),*]))
+                            let cell = self.error_cell(field);
+                            quote!(__v::one_of(#text, &[#(#values),*], &#cell))
                         }
                         RuleKind::Contains(needle) => {
                             quote!(__v::rules::contains(#text, #needle))
@@ -448,8 +503,12 @@ impl Generator {
                         }
                         RuleKind::Password(options) => {
                             let policy = self.policy(options, field);
+                            let rule = self.next_ident("PASSWORD_RULE", field);
+                            self.support.push(quote! {
+                                static #rule: __v::PasswordRule = __v::PasswordRule::new(#policy);
+                            });
                             out.extend(quote_spanned! {written.span()=>
-                                __v::password::check_password(#text, &#policy, |error| {
+                                __v::password(#text, &#rule, |error| {
                                     report.fail(at, error, ::core::option::Option::None)
                                 });
                             });

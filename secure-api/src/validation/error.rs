@@ -1,10 +1,14 @@
 //! What a broken rule looks like: [`RuleError`] from one rule, [`FieldError`] once it
 //! knows where it happened, [`ValidationErrors`] for a whole value.
 
-use poem_openapi::Object;
+use super::params::{ParamValue, Params, type_documented_as};
+use poem_openapi::{
+    Object,
+    types::{IsObjectType, ParseError, ParseFromJSON, ParseResult, ToJSON},
+};
 use serde::Serialize;
 use serde_json::Value;
-use std::{borrow::Cow, collections::BTreeMap, fmt};
+use std::{borrow::Cow, fmt};
 
 /// One broken rule: a machine-readable code, a message for a person that states the
 /// rule, and the rule's parameters. Built-in rules make these; so does a `custom`
@@ -25,7 +29,7 @@ use std::{borrow::Cow, collections::BTreeMap, fmt};
 pub struct RuleError {
     pub(crate) code: Cow<'static, str>,
     pub(crate) message: Cow<'static, str>,
-    pub(crate) params: BTreeMap<String, Value>,
+    pub(crate) params: Params,
     pub(crate) field: Option<Cow<'static, str>>,
 }
 
@@ -42,7 +46,7 @@ impl RuleError {
         RuleError {
             code: code.into(),
             message: message.into(),
-            params: BTreeMap::new(),
+            params: Params::new(),
             field: None,
         }
     }
@@ -55,8 +59,12 @@ impl RuleError {
     /// let error = RuleError::new("length", "must be at most 5 characters long").param("max", 5);
     /// assert_eq!(error.params()["max"], 5);
     /// ```
-    pub fn param(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.params.insert(name.into(), value.into());
+    pub fn param(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<ParamValue>,
+    ) -> Self {
+        self.params.insert(name, value);
         self
     }
 
@@ -82,6 +90,17 @@ impl RuleError {
     pub fn at(mut self, field: impl Into<Cow<'static, str>>) -> Self {
         self.field = Some(field.into());
         self
+    }
+
+    /// The same error, borrowing this one's text and parameters: for a rule's error
+    /// that depends only on the rule, built once and kept.
+    pub(crate) fn borrowed(&'static self) -> RuleError {
+        RuleError {
+            code: Cow::Borrowed(&self.code),
+            message: Cow::Borrowed(&self.message),
+            params: self.params.borrowed(),
+            field: self.field.as_deref().map(Cow::Borrowed),
+        }
     }
 
     /// The machine-readable code.
@@ -110,7 +129,7 @@ impl RuleError {
     /// # use secure_api::validation::RuleError;
     /// assert!(RuleError::new("x", "must be x").params().is_empty());
     /// ```
-    pub fn params(&self) -> &BTreeMap<String, Value> {
+    pub fn params(&self) -> &Params {
         &self.params
     }
 }
@@ -150,7 +169,8 @@ impl IntoRuleErrors for Result<(), Vec<RuleError>> {
 }
 
 /// One broken rule at one place of the request body: an item of the `errors` member
-/// of a 400/422 answer.
+/// of a 400/422 answer. The built-in rules' codes and details are `'static` text,
+/// borrowed, so reporting an error allocates little.
 ///
 /// ```
 /// use secure_api::validation::{Validate, ValidationErrors};
@@ -163,31 +183,77 @@ impl IntoRuleErrors for Result<(), Vec<RuleError>> {
 ///
 /// let errors: ValidationErrors = Login::from_json(serde_json::json!({"username": "x"})).err().unwrap();
 /// let error = &errors.errors()[0];
-/// assert_eq!((error.pointer.as_str(), error.code.as_str()), ("/username", "length"));
+/// assert_eq!((&*error.pointer, &*error.code), ("/username", "length"));
 /// assert_eq!(error.detail, "must be at least 3 characters long");
+/// assert_eq!(error.params["min"], 3);
 /// assert_eq!(error.value, Some(serde_json::json!("x")));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Object)]
-#[oai(rename = "ValidationError")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldError {
     /// Where, as a JSON Pointer (RFC 6901) into the body as the client sent it:
     /// `/roles/2`, `/address/zip`; `""` is the whole body.
-    pub pointer: String,
+    pub pointer: Cow<'static, str>,
     /// Which rule, machine-readable: `required`, `type`, `unknown_field`, `length`,
     /// `pattern`, `email`, `url`, `one_of`, `range`, `unique`, `composition`,
     /// `common_password`, ... or a custom rule's own code.
-    pub code: String,
+    pub code: Cow<'static, str>,
     /// The rule, stated for a person ("must be 3 to 50 characters long").
-    pub detail: String,
+    pub detail: Cow<'static, str>,
     /// The rule's parameters (`min`, `max`, `allowed`, `pattern`, ...).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    #[oai(skip_serializing_if_is_empty)]
-    pub params: BTreeMap<String, Value>,
+    #[serde(skip_serializing_if = "Params::is_empty")]
+    pub params: Params,
     /// The rejected value, when it is a short scalar of a field whose name does not
     /// look like a secret (never for `password`, `token`, `secret`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[oai(skip_serializing_if_is_none)]
     pub value: Option<Value>,
+}
+
+// `FieldError` as the OpenAPI document describes it (poem-openapi has no schema for
+// borrowed text): the same fields, written the same way.
+/// One broken rule at one place of the request body: an item of the `errors` member
+/// of a 400/422 answer.
+#[derive(Object)]
+#[oai(rename = "ValidationError")]
+struct FieldErrorSchema {
+    /// Where, as a JSON Pointer (RFC 6901) into the body as the client sent it:
+    /// `/roles/2`, `/address/zip`; `""` is the whole body.
+    pointer: String,
+    /// Which rule, machine-readable: `required`, `type`, `unknown_field`, `length`,
+    /// `pattern`, `email`, `url`, `one_of`, `range`, `unique`, `composition`,
+    /// `common_password`, ... or a custom rule's own code.
+    code: String,
+    /// The rule, stated for a person ("must be 3 to 50 characters long").
+    detail: String,
+    /// The rule's parameters (`min`, `max`, `allowed`, `pattern`, ...).
+    #[oai(skip_serializing_if_is_empty)]
+    params: Params,
+    /// The rejected value, when it is a short scalar of a field whose name does not
+    /// look like a secret (never for `password`, `token`, `secret`, ...).
+    #[oai(skip_serializing_if_is_none)]
+    value: Option<Value>,
+}
+
+type_documented_as!(FieldError, FieldErrorSchema);
+
+impl IsObjectType for FieldError {}
+
+impl ToJSON for FieldError {
+    fn to_json(&self) -> Option<Value> {
+        serde_json::to_value(self).ok()
+    }
+}
+
+impl ParseFromJSON for FieldError {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        let read = FieldErrorSchema::parse_from_json(value).map_err(ParseError::propagate)?;
+        Ok(FieldError {
+            pointer: Cow::Owned(read.pointer),
+            code: Cow::Owned(read.code),
+            detail: Cow::Owned(read.detail),
+            params: read.params,
+            value: read.value,
+        })
+    }
 }
 
 /// Every broken rule of one value (at most [`ValidationErrors::MAX_LISTED`] listed; the

@@ -14,7 +14,38 @@
 //!   frequent passwords of a 10-million-password leak corpus), compared without
 //!   regard to case.
 
-use super::{common_passwords::COMMON_PASSWORDS, error::RuleError};
+use super::{
+    common_passwords::COMMON_PASSWORDS,
+    error::RuleError,
+    params::{ParamValue, Params},
+};
+use std::borrow::Cow;
+
+macro_rules! composition {
+    ($class:literal, $message:literal) => {
+        RuleError {
+            code: Cow::Borrowed("composition"),
+            message: Cow::Borrowed($message),
+            params: Params::from_static(&[(
+                Cow::Borrowed("requires"),
+                ParamValue::Text(Cow::Borrowed($class)),
+            )]),
+            field: None,
+        }
+    };
+}
+
+/// The errors of the four composition rules, in the order of their classes: upper
+/// case, lower case, digit, other. Constant, so reporting one allocates nothing.
+static COMPOSITION: [RuleError; 4] = [
+    composition!("uppercase", "must contain an upper-case letter (A-Z)"),
+    composition!("lowercase", "must contain a lower-case letter (a-z)"),
+    composition!("digit", "must contain a digit (0-9)"),
+    composition!(
+        "symbol",
+        "must contain a character that is not a letter or a digit"
+    ),
+];
 
 /// What the `password` rule requires. `#[validate(password(...))]` builds one at
 /// compile time; it can be used by hand through [`check_password`].
@@ -59,18 +90,38 @@ impl PasswordPolicy {
 /// check_password("qwerty123456789", &PasswordPolicy::NIST, |error| broken.push(error.code().to_owned()));
 /// assert_eq!(broken, ["common_password"]);
 /// ```
-pub fn check_password(password: &str, policy: &PasswordPolicy, mut fail: impl FnMut(RuleError)) {
+pub fn check_password(password: &str, policy: &PasswordPolicy, fail: impl FnMut(RuleError)) {
+    check_with(
+        password,
+        policy,
+        |too_short| length_error(policy, too_short),
+        fail,
+    );
+}
+
+/// The error of a password too short (or too long) for `policy`.
+#[cold]
+pub(crate) fn length_error(policy: &PasswordPolicy, too_short: bool) -> RuleError {
+    let message = match too_short {
+        true => format!("must be at least {} characters long", policy.min_length),
+        false => format!("must be at most {} characters long", policy.max_length),
+    };
+    RuleError::new("length", message)
+        .param("min", policy.min_length)
+        .param("max", policy.max_length)
+}
+
+/// [`check_password`], with the length's error from `length_error` (the derive keeps
+/// it once built).
+pub(crate) fn check_with(
+    password: &str,
+    policy: &PasswordPolicy,
+    length_error: impl FnOnce(bool) -> RuleError,
+    mut fail: impl FnMut(RuleError),
+) {
     let count = password.chars().count();
     if count < policy.min_length || count > policy.max_length {
-        let message = match count < policy.min_length {
-            true => format!("must be at least {} characters long", policy.min_length),
-            false => format!("must be at most {} characters long", policy.max_length),
-        };
-        fail(
-            RuleError::new("length", message)
-                .param("min", policy.min_length)
-                .param("max", policy.max_length),
-        );
+        fail(length_error(count < policy.min_length));
     }
     if policy.composition {
         let mut classes = [false; 4];
@@ -90,18 +141,9 @@ pub fn check_password(password: &str, policy: &PasswordPolicy, mut fail: impl Fn
                 }
             }
         }
-        const NAMES: [(&str, &str); 4] = [
-            ("uppercase", "an upper-case letter (A-Z)"),
-            ("lowercase", "a lower-case letter (a-z)"),
-            ("digit", "a digit (0-9)"),
-            ("symbol", "a character that is not a letter or a digit"),
-        ];
-        for (present, (class, what)) in classes.into_iter().zip(NAMES) {
+        for (present, error) in classes.into_iter().zip(&COMPOSITION) {
             if !present {
-                fail(
-                    RuleError::new("composition", format!("must contain {what}"))
-                        .param("requires", class),
-                );
+                fail(error.borrowed());
             }
         }
     }

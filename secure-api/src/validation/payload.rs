@@ -4,12 +4,13 @@
 use super::{
     Validate,
     error::{FieldError, ValidationErrors},
+    params::Params,
 };
 use crate::problem::{PROBLEM_JSON, Problem, ProblemDetails};
 use poem::{
     IntoResponse, Request, RequestBody, Response,
     error::ResponseError,
-    http::{StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
 };
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ExtractParamOptions, Object,
@@ -18,7 +19,7 @@ use poem_openapi::{
 };
 use serde::Serialize;
 use serde_json::Value;
-use std::{collections::BTreeMap, fmt, ops::Deref};
+use std::{borrow::Cow, fmt, ops::Deref};
 use tokio::io::AsyncReadExt as _;
 
 /// A JSON request body of a [`Validate`] model, read and checked before the handler
@@ -202,9 +203,11 @@ impl ResponseError for BodyRejection {
     fn as_response(&self) -> Response {
         let status = self.status();
         match &self.kind {
-            Kind::Malformed(errors) | Kind::Invalid(errors) => {
-                ValidationProblem::new(status, errors).into_response()
-            }
+            Kind::Malformed(errors) | Kind::Invalid(errors) => problem_response(
+                status,
+                &ProblemBody::new(status, errors),
+                errors.errors().len(),
+            ),
             Kind::NoContentType | Kind::NotJsonContentType(_) => Problem::new(status)
                 .detail(format!(
                     "{self}: send the body as `Content-Type: application/json`"
@@ -264,23 +267,12 @@ impl ValidationProblem {
     /// assert_eq!(problem.title, "Bad Request");
     /// ```
     pub fn new(status: StatusCode, errors: &ValidationErrors) -> Self {
-        let count = errors.count();
-        let mut detail = match count {
-            1 => "The body breaks 1 rule; it is described in `errors`.".to_owned(),
-            n => format!("The body breaks {n} rules; each is listed in `errors`."),
-        };
-        if errors.omitted() > 0 {
-            detail = format!(
-                "The body breaks {count} rules; the first {} are listed in `errors`.",
-                errors.errors().len()
-            );
-        }
-        let base = Problem::new(status);
+        let body = ProblemBody::new(status, errors);
         ValidationProblem {
-            type_uri: base.body().type_uri.clone(),
-            title: base.body().title.clone(),
-            status: status.as_u16(),
-            detail,
+            type_uri: body.type_uri.to_owned(),
+            title: body.title.to_owned(),
+            status: body.status,
+            detail: body.detail.to_string(),
             errors: errors.errors().to_vec(),
         }
     }
@@ -289,12 +281,77 @@ impl ValidationProblem {
 impl IntoResponse for ValidationProblem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
-        Response::builder()
-            .status(status)
-            .header(header::CONTENT_TYPE, PROBLEM_JSON)
-            .body(body)
+        problem_response(status, &self, self.errors.len())
     }
+}
+
+/// A [`ValidationProblem`] as written, borrowing the errors: the answer of a refused
+/// body is serialized straight from its [`ValidationErrors`], in one pass.
+#[derive(Serialize)]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    type_uri: &'static str,
+    title: &'static str,
+    status: u16,
+    #[serde(serialize_with = "serialize_display")]
+    detail: Detail,
+    errors: &'a [FieldError],
+}
+
+impl<'a> ProblemBody<'a> {
+    fn new(status: StatusCode, errors: &'a ValidationErrors) -> Self {
+        ProblemBody {
+            type_uri: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: Detail {
+                count: errors.count(),
+                listed: errors.errors().len(),
+            },
+            errors: errors.errors(),
+        }
+    }
+}
+
+/// How many rules are broken, in words, written where it is serialized.
+struct Detail {
+    count: usize,
+    listed: usize,
+}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.count, self.listed) {
+            (count, listed) if listed < count => write!(
+                f,
+                "The body breaks {count} rules; the first {listed} are listed in `errors`."
+            ),
+            (1, _) => f.write_str("The body breaks 1 rule; it is described in `errors`."),
+            (count, _) => write!(
+                f,
+                "The body breaks {count} rules; each is listed in `errors`."
+            ),
+        }
+    }
+}
+
+fn serialize_display<S: serde::Serializer>(
+    value: &impl fmt::Display,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+/// The problem answer: `body` written once into a buffer sized for its `errors`.
+fn problem_response(status: StatusCode, body: &impl Serialize, errors: usize) -> Response {
+    let mut bytes = Vec::with_capacity(160 + 192 * errors);
+    if serde_json::to_writer(&mut bytes, body).is_err() {
+        bytes.clear();
+    }
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))
+        .body(bytes)
 }
 
 impl<T: Validate> poem_openapi::payload::Payload for ValidJson<T> {
@@ -313,18 +370,20 @@ impl<T: Validate> poem_openapi::payload::Payload for ValidJson<T> {
     }
 }
 
-/// `application/json` or `application/<anything>+json`, as poem-openapi's `Json`.
+/// `application/json` or `application/<anything>+json`, as poem-openapi's `Json`
+/// (without regard to case; nothing allocated).
 fn is_json(content_type: &str) -> bool {
     let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match essence.strip_prefix("application/") {
-        Some(subtype) => subtype == "json" || subtype.ends_with("+json"),
-        None => false,
+        .split_once(';')
+        .map_or(content_type, |(essence, _)| essence);
+    let essence = essence.trim().as_bytes();
+    const PREFIX: &[u8] = b"application/";
+    if essence.len() < PREFIX.len() || !essence[..PREFIX.len()].eq_ignore_ascii_case(PREFIX) {
+        return false;
     }
+    let subtype = &essence[PREFIX.len()..];
+    subtype.eq_ignore_ascii_case(b"json")
+        || (subtype.len() >= 5 && subtype[subtype.len() - 5..].eq_ignore_ascii_case(b"+json"))
 }
 
 impl<'a, T: Validate> ApiExtractor<'a> for ValidJson<T> {
@@ -408,6 +467,11 @@ async fn read<T: Validate>(request: &Request, body: &mut RequestBody) -> Result<
     if bytes.len() > limit {
         return Err(Kind::TooLarge(limit));
     }
+    // Straight into the model when it can be: the same value, the same rules in the
+    // same order, so the same answer as the `Value` pass, which reads anything else.
+    if let Some(model) = T::__read_direct(&bytes) {
+        return model.validate().map(|()| model).map_err(Kind::Invalid);
+    }
     let value = parse_json(&bytes)?;
     T::from_json(value).map_err(Kind::Invalid)
 }
@@ -416,11 +480,11 @@ async fn read<T: Validate>(request: &Request, body: &mut RequestBody) -> Result<
 /// refuses values nested deeper than 128 levels, so a hostile body cannot exhaust
 /// the stack.
 fn parse_json(bytes: &[u8]) -> Result<Value, Kind> {
-    let malformed = |code: &str, detail: String, params: BTreeMap<String, Value>| {
+    let malformed = |code: &'static str, detail: Cow<'static, str>, params: Params| {
         Kind::Malformed(ValidationErrors {
             errors: vec![FieldError {
-                pointer: String::new(),
-                code: code.to_owned(),
+                pointer: Cow::Borrowed(""),
+                code: Cow::Borrowed(code),
                 detail,
                 params,
                 value: None,
@@ -431,22 +495,26 @@ fn parse_json(bytes: &[u8]) -> Result<Value, Kind> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(malformed(
             "required",
-            "is empty: send a JSON object".to_owned(),
-            BTreeMap::new(),
+            Cow::Borrowed("is empty: send a JSON object"),
+            Params::new(),
         ));
     }
     serde_json::from_slice(bytes).map_err(|error| {
-        let mut params = BTreeMap::new();
-        params.insert("line".to_owned(), Value::from(error.line()));
-        params.insert("column".to_owned(), Value::from(error.column()));
+        let mut params = Params::new();
+        params.insert("line", error.line());
+        params.insert("column", error.column());
         let text = error.to_string();
         match text.starts_with("recursion limit exceeded") {
             true => malformed(
                 "too_deep",
-                "nests arrays and objects deeper than 128 levels".to_owned(),
+                Cow::Borrowed("nests arrays and objects deeper than 128 levels"),
                 params,
             ),
-            false => malformed("json_syntax", format!("is not valid JSON: {text}"), params),
+            false => malformed(
+                "json_syntax",
+                Cow::Owned(format!("is not valid JSON: {text}")),
+                params,
+            ),
         }
     })
 }

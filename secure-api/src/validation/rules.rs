@@ -21,13 +21,26 @@ use validator::{ValidateEmail, ValidateNonControlCharacter, ValidateUrl};
 /// ```
 #[inline]
 pub fn length(value: &str, min: Option<usize>, max: Option<usize>) -> Result<(), RuleError> {
+    match length_holds(value, min, max) {
+        true => Ok(()),
+        false => Err(length_error(min, max)),
+    }
+}
+
+#[inline]
+pub(crate) fn length_holds(value: &str, min: Option<usize>, max: Option<usize>) -> bool {
     // Characters never outnumber bytes: most values are decided without counting.
     let bytes = value.len();
     if min.is_none_or(|min| bytes >= min && value.is_ascii()) && max.is_none_or(|max| bytes <= max)
     {
-        return Ok(());
+        return true;
     }
-    count_within(value.chars().count(), min, max, "character", "be", "long")
+    within(value.chars().count(), min, max)
+}
+
+#[cold]
+pub(crate) fn length_error(min: Option<usize>, max: Option<usize>) -> RuleError {
+    count_error(min, max, ["character", "characters"], "be", " long")
 }
 
 /// `length(min = .., max = ..)` on a list: its number of items.
@@ -40,36 +53,34 @@ pub fn length(value: &str, min: Option<usize>, max: Option<usize>) -> Result<(),
 /// ```
 #[inline]
 pub fn items(len: usize, min: Option<usize>, max: Option<usize>) -> Result<(), RuleError> {
-    count_within(len, min, max, "item", "have", "")
+    match within(len, min, max) {
+        true => Ok(()),
+        false => Err(count_error(min, max, ["item", "items"], "have", "")),
+    }
 }
 
+#[inline]
+fn within(count: usize, min: Option<usize>, max: Option<usize>) -> bool {
+    min.is_none_or(|min| count >= min) && max.is_none_or(|max| count <= max)
+}
+
+/// The error of a count out of its bounds: "must be 3 to 50 characters long".
 #[cold]
-fn count_within(
-    count: usize,
+fn count_error(
     min: Option<usize>,
     max: Option<usize>,
-    unit: &str,
+    [one, many]: [&str; 2],
     verb: &str,
     suffix: &str,
-) -> Result<(), RuleError> {
-    if min.is_none_or(|min| count >= min) && max.is_none_or(|max| count <= max) {
-        return Ok(());
-    }
-    let plural = |n: usize| match n {
-        1 => unit.to_owned(),
-        _ => format!("{unit}s"),
-    };
-    let suffix = match suffix {
-        "" => String::new(),
-        suffix => format!(" {suffix}"),
-    };
+) -> RuleError {
+    let unit = |n: usize| if n == 1 { one } else { many };
     let message = match (min, max) {
         (Some(min), Some(max)) if min == max => {
-            format!("must {verb} exactly {min} {}{suffix}", plural(min))
+            format!("must {verb} exactly {min} {}{suffix}", unit(min))
         }
-        (Some(min), Some(max)) => format!("must {verb} {min} to {max} {}{suffix}", plural(max)),
-        (Some(min), None) => format!("must {verb} at least {min} {}{suffix}", plural(min)),
-        (None, Some(max)) => format!("must {verb} at most {max} {}{suffix}", plural(max)),
+        (Some(min), Some(max)) => format!("must {verb} {min} to {max} {}{suffix}", unit(max)),
+        (Some(min), None) => format!("must {verb} at least {min} {}{suffix}", unit(min)),
+        (None, Some(max)) => format!("must {verb} at most {max} {}{suffix}", unit(max)),
         (None, None) => unreachable!("a count with no bound is always within it"),
     };
     let mut error = RuleError::new("length", message);
@@ -79,7 +90,7 @@ fn count_within(
     if let Some(max) = max {
         error = error.param("max", max);
     }
-    Err(error)
+    error
 }
 
 /// `pattern = "..."`: the regular expression matches somewhere in the value (anchor
@@ -135,7 +146,7 @@ pub fn url(value: &str) -> Result<(), RuleError> {
 }
 
 #[cold]
-fn pattern_error(regex: &Regex) -> RuleError {
+pub(crate) fn pattern_error(regex: &Regex) -> RuleError {
     RuleError::new(
         "pattern",
         format!("must match the pattern {}", regex.as_str()),
@@ -152,7 +163,7 @@ fn pattern_error(regex: &Regex) -> RuleError {
 /// assert_eq!(one_of("root", &["admin", "user"]).unwrap_err().message(), "must be one of: admin, user");
 /// ```
 #[inline]
-pub fn one_of(value: &str, allowed: &[&str]) -> Result<(), RuleError> {
+pub fn one_of(value: &str, allowed: &'static [&'static str]) -> Result<(), RuleError> {
     match allowed.contains(&value) {
         true => Ok(()),
         false => Err(one_of_error(allowed)),
@@ -160,7 +171,7 @@ pub fn one_of(value: &str, allowed: &[&str]) -> Result<(), RuleError> {
 }
 
 #[cold]
-fn one_of_error(allowed: &[&str]) -> RuleError {
+pub(crate) fn one_of_error(allowed: &'static [&'static str]) -> RuleError {
     RuleError::new("one_of", format!("must be one of: {}", allowed.join(", ")))
         .param("allowed", allowed)
 }
@@ -477,10 +488,10 @@ mod tests {
 
     #[test]
     fn one_of_lists_the_allowed_values() {
-        let roles = ["admin", "user", "moderator"];
-        assert!(one_of("moderator", &roles).is_ok());
-        assert!(one_of("Admin", &roles).is_err(), "case matters");
-        let error = one_of("root", &roles).unwrap_err();
+        let roles: &[&str] = &["admin", "user", "moderator"];
+        assert!(one_of("moderator", roles).is_ok());
+        assert!(one_of("Admin", roles).is_err(), "case matters");
+        let error = one_of("root", roles).unwrap_err();
         assert_eq!(error.message(), "must be one of: admin, user, moderator");
         assert_eq!(error.params()["allowed"], json!(roles));
     }

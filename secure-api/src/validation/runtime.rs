@@ -14,22 +14,108 @@ pub use poem_openapi::{
 use std::fmt::Write as _;
 use std::marker::PhantomData;
 
+pub use super::direct::{Direct, FromDirect, direct_object};
 pub use super::{password, rules};
 pub use poem_openapi::types::{IsObjectType, ParseError, ParseResult, ToJSON};
 pub use regex::Regex;
 pub use serde_json::{Map, Value};
-pub use std::{borrow::Cow, sync::LazyLock};
+pub use std::{
+    borrow::Cow,
+    sync::{LazyLock, OnceLock},
+};
 
-/// A `pattern` rule's regular expression, compiled on first use.
-pub type CompiledPattern = LazyLock<Result<Regex, regex::Error>>;
+/// A rule's error that depends only on the rule, never on the value (`length`,
+/// `pattern`, `one_of` with the macro's constants): built on the rule's first
+/// failure, then every failure borrows it, so reporting it allocates nothing.
+pub type RuleErrorCell = OnceLock<RuleError>;
+
+#[inline]
+fn kept(cell: &'static RuleErrorCell, build: impl FnOnce() -> RuleError) -> RuleError {
+    cell.get_or_init(build).borrowed()
+}
+
+/// The `length` rule on a string, its error kept in `cell`.
+#[inline]
+pub fn length(
+    value: &str,
+    min: Option<usize>,
+    max: Option<usize>,
+    cell: &'static RuleErrorCell,
+) -> Result<(), RuleError> {
+    match rules::length_holds(value, min, max) {
+        true => Ok(()),
+        false => Err(kept(cell, || rules::length_error(min, max))),
+    }
+}
+
+/// The `one_of` rule, its error kept in `cell`.
+#[inline]
+pub fn one_of(
+    value: &str,
+    allowed: &'static [&'static str],
+    cell: &'static RuleErrorCell,
+) -> Result<(), RuleError> {
+    match allowed.contains(&value) {
+        true => Ok(()),
+        false => Err(kept(cell, || rules::one_of_error(allowed))),
+    }
+}
+
+/// A `password` rule: its policy, and its length errors once built.
+pub struct PasswordRule {
+    policy: password::PasswordPolicy,
+    too_short: RuleErrorCell,
+    too_long: RuleErrorCell,
+}
+
+impl PasswordRule {
+    /// The rule of `policy`.
+    pub const fn new(policy: password::PasswordPolicy) -> Self {
+        PasswordRule {
+            policy,
+            too_short: RuleErrorCell::new(),
+            too_long: RuleErrorCell::new(),
+        }
+    }
+}
+
+/// The `password` rule: every broken part of it handed to `fail`.
+#[inline]
+pub fn password(value: &str, rule: &'static PasswordRule, fail: impl FnMut(RuleError)) {
+    let length_error = |too_short| {
+        let cell = match too_short {
+            true => &rule.too_short,
+            false => &rule.too_long,
+        };
+        kept(cell, || password::length_error(&rule.policy, too_short))
+    };
+    password::check_with(value, &rule.policy, length_error, fail);
+}
+
+/// A `pattern` rule's regular expression, compiled on first use, and its error.
+pub struct CompiledPattern {
+    regex: LazyLock<Result<Regex, regex::Error>>,
+    error: RuleErrorCell,
+}
+
+impl CompiledPattern {
+    /// The pattern `compile` compiles, on first use.
+    pub const fn new(compile: fn() -> Result<Regex, regex::Error>) -> Self {
+        CompiledPattern {
+            regex: LazyLock::new(compile),
+            error: RuleErrorCell::new(),
+        }
+    }
+}
 
 /// The `pattern` rule with its compiled expression. The macro compiled the same
 /// expression with the same crate, so it cannot fail here; if it ever did, the rule
 /// fails closed, with an error in the log, rather than the request panicking.
 #[inline]
-pub fn pattern(value: &str, compiled: &CompiledPattern) -> Result<(), RuleError> {
-    match &**compiled {
-        Ok(regex) => rules::pattern(value, regex),
+pub fn pattern(value: &str, compiled: &'static CompiledPattern) -> Result<(), RuleError> {
+    match &*compiled.regex {
+        Ok(regex) if regex.is_match(value) => Ok(()),
+        Ok(regex) => Err(kept(&compiled.error, || rules::pattern_error(regex))),
         Err(error) => {
             tracing::error!(%error, "a `pattern` rule's regular expression does not compile");
             Err(RuleError::new(
@@ -47,6 +133,9 @@ pub struct Location<'a> {
     parent: Option<&'a Location<'a>>,
     segment: Segment<'a>,
     secret: bool,
+    // The whole pointer when it is known at compile time (the root, and the model's
+    // own fields of the body's top object): an error there allocates none.
+    pointer: Option<&'static str>,
 }
 
 #[derive(Clone, Copy)]
@@ -62,6 +151,7 @@ impl Location<'static> {
         parent: None,
         segment: Segment::Root,
         secret: false,
+        pointer: Some(""),
     };
 }
 
@@ -74,6 +164,24 @@ impl<'a> Location<'a> {
             parent: Some(self),
             segment: Segment::Field(name),
             secret: secret || self.secret,
+            pointer: None,
+        }
+    }
+
+    /// The declared field `name` of the model here, whose pointer from the root is
+    /// `pointer` (the macro escapes it) when the model is the body's top object.
+    pub fn declared_field<'b>(
+        &'b self,
+        name: &'b str,
+        pointer: &'static str,
+        secret: bool,
+    ) -> Location<'b> {
+        Location {
+            pointer: match self.segment {
+                Segment::Root => Some(pointer),
+                _ => None,
+            },
+            ..self.field(name, secret)
         }
     }
 
@@ -83,6 +191,7 @@ impl<'a> Location<'a> {
             parent: Some(self),
             segment: Segment::Index(index),
             secret: self.secret,
+            pointer: None,
         }
     }
 
@@ -92,35 +201,43 @@ impl<'a> Location<'a> {
     }
 
     /// This place as a JSON Pointer (RFC 6901): `/roles/2`, `""` for the root.
-    pub fn pointer(&self) -> String {
-        let mut segments = Vec::new();
-        let mut here = Some(self);
-        while let Some(location) = here {
-            segments.push(location.segment);
-            here = location.parent;
+    pub fn pointer(&self) -> Cow<'static, str> {
+        if let Some(pointer) = self.pointer {
+            return Cow::Borrowed(pointer);
         }
-        let mut pointer = String::new();
-        for segment in segments.iter().rev() {
-            match segment {
-                Segment::Root => {}
-                Segment::Field(name) => {
-                    pointer.push('/');
-                    // RFC 6901 §3: `~` is `~0` and `/` is `~1`.
-                    for c in name.chars() {
-                        match c {
-                            '~' => pointer.push_str("~0"),
-                            '/' => pointer.push_str("~1"),
-                            c => pointer.push(c),
+        let mut pointer = String::with_capacity(32);
+        self.write_pointer(&mut pointer);
+        Cow::Owned(pointer)
+    }
+
+    /// Writes the parents' segments, then this one's: no list of segments to reverse.
+    fn write_pointer(&self, pointer: &mut String) {
+        if let Some(parent) = self.parent {
+            parent.write_pointer(pointer);
+        }
+        match self.segment {
+            Segment::Root => {}
+            Segment::Field(name) => {
+                pointer.push('/');
+                // RFC 6901 §3: `~` is `~0` and `/` is `~1` (rare: checked by byte first).
+                match name.bytes().any(|b| b == b'~' || b == b'/') {
+                    false => pointer.push_str(name),
+                    true => {
+                        for c in name.chars() {
+                            match c {
+                                '~' => pointer.push_str("~0"),
+                                '/' => pointer.push_str("~1"),
+                                c => pointer.push(c),
+                            }
                         }
                     }
                 }
-                Segment::Index(index) => {
-                    // Written in place, not through a temporary String.
-                    let _ = write!(pointer, "/{index}");
-                }
+            }
+            Segment::Index(index) => {
+                // Written in place, not through a temporary String.
+                let _ = write!(pointer, "/{index}");
             }
         }
-        pointer
     }
 }
 
@@ -194,6 +311,10 @@ impl Report {
             self.omitted += 1;
             return;
         }
+        if self.errors.capacity() == 0 {
+            // A refused body usually breaks several rules: one allocation for them.
+            self.errors.reserve(8);
+        }
         let pointer = match &error.field {
             // A model-level rule names its field; the macro maps it to the wire name.
             Some(field) => at.field(field, false).pointer(),
@@ -201,8 +322,8 @@ impl Report {
         };
         self.errors.push(FieldError {
             pointer,
-            code: error.code.into_owned(),
-            detail: error.message.into_owned(),
+            code: error.code,
+            detail: error.message,
             params: error.params,
             value: value.filter(|_| !at.is_secret()),
         });
@@ -293,6 +414,10 @@ const ECHO_CHARS: usize = 64;
 
 impl Echo for str {
     fn echo(&self) -> Option<Value> {
+        if self.len() <= ECHO_CHARS {
+            // No more characters than bytes: nothing to cut.
+            return Some(Value::String(self.to_owned()));
+        }
         let mut chars = self.char_indices();
         match chars.nth(ECHO_CHARS) {
             None => Some(Value::String(self.to_owned())),
@@ -760,6 +885,20 @@ mod tests {
         assert_eq!(odd.pointer(), "/a~1b~0c");
         let empty = root.field("", false);
         assert_eq!(empty.pointer(), "/");
+    }
+
+    #[test]
+    fn a_top_field_borrows_its_pointer_and_a_nested_one_builds_it() {
+        let root = Location::ROOT;
+        let top = root.declared_field("a/b", "/a~1b", false);
+        assert!(matches!(top.pointer(), Cow::Borrowed("/a~1b")));
+        let nested = top.declared_field("zip", "/zip", false);
+        assert!(matches!(nested.pointer(), Cow::Owned(p) if p == "/a~1b/zip"));
+        let item = root.field("roles", false);
+        assert_eq!(
+            item.index(0).declared_field("x", "/x", false).pointer(),
+            "/roles/0/x"
+        );
     }
 
     #[test]
