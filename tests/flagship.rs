@@ -315,7 +315,12 @@ async fn openapi_document_and_docs_page() {
     assert_eq!(flow["scopes"].as_object().unwrap().len(), 4);
     // Every endpoint of the contract, spelt as the seed writes it (poem-openapi alone
     // would drop the trailing slashes), and nothing else.
-    let mut paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     paths.sort_unstable();
     assert_eq!(
         paths,

@@ -127,7 +127,10 @@ mod trailing_slashes {
         assert_eq!(keys, ["/plain/", "/things", "/things/"]);
         assert!(paths["/things"]["get"].is_object());
         assert!(paths["/things"]["post"].is_null());
-        assert_eq!(paths["/things/"]["post"]["security"][0]["OAuth2"][0], "things:write");
+        assert_eq!(
+            paths["/things/"]["post"]["security"][0]["OAuth2"][0],
+            "things:write"
+        );
         assert!(paths["/plain/"]["get"]["responses"]["200"].is_object());
         assert!(!doc.to_string().contains("x-secure-api-declared-path"));
 
@@ -135,6 +138,9 @@ mod trailing_slashes {
         // they were written.
         let raw: Value = serde_json::from_str(&service.spec()).unwrap();
         let plain = &raw["paths"]["/plain"]["get"]["responses"]["200"]["headers"];
-        assert_eq!(plain["x-secure-api-declared-path"]["description"], "/plain/");
+        assert_eq!(
+            plain["x-secure-api-declared-path"]["description"],
+            "/plain/"
+        );
     }
 }

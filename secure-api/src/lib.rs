@@ -64,10 +64,10 @@
 
 pub mod apikey;
 mod app;
-mod hex;
 pub mod cors;
 pub mod guard;
 pub mod headers;
+mod hex;
 pub mod hosts;
 pub mod mtls;
 pub mod oauth2;

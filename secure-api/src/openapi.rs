@@ -111,7 +111,9 @@ fn with_declared_paths(paths: Map<String, Value>) -> Map<String, Value> {
 /// The path an operation's responses are marked with, the marks removed.
 fn take_declared_path(operation: &mut Value) -> Option<String> {
     let mut declared = None;
-    let responses = operation.get_mut("responses").and_then(Value::as_object_mut);
+    let responses = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut);
     for response in responses.into_iter().flat_map(|r| r.values_mut()) {
         let Some(headers) = response.get_mut("headers").and_then(Value::as_object_mut) else {
             continue;

@@ -49,7 +49,11 @@ pub(crate) fn string_arg<'a>(meta: &'a Meta, name: &str) -> Option<&'a LitStr> {
 /// argument of poem-openapi's (flags, `key = value`, `key(...)`) is skipped.
 pub(crate) fn oai_value<T: syn::parse::Parse>(method: &ImplItemFn, key: &str) -> Option<T> {
     let mut found = None;
-    for attr in method.attrs.iter().filter(|attr| attr.path().is_ident("oai")) {
+    for attr in method
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("oai"))
+    {
         let _ = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident(key) {
                 found = meta.value()?.parse::<T>().ok();

@@ -78,7 +78,6 @@ pub(super) fn check_shape(token: JwtText<'_>, max_bytes: usize) -> Result<(), To
     }
 }
 
-
 /// A table of the ASCII letters and digits and `extra`, indexed by byte.
 pub(crate) const fn byte_table(extra: &[u8]) -> [bool; 256] {
     let mut table = [false; 256];
