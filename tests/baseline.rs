@@ -1,6 +1,9 @@
 //! The benchmarks' yardstick must do the same work as the flagship, or the comparison
 //! means nothing: it answers each benchmarked request as the contract says.
 
+#[path = "common/flagship.rs"]
+mod flagship_service;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -14,11 +17,7 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
     let login = |user: &'static str, password: &'static str| {
         client
             .post(url("/token"))
-            .form(&[
-                ("grant_type", "password"),
-                ("username", user),
-                ("password", password),
-            ])
+            .form(&flagship_service::password_grant(user, password))
             .send()
     };
     let response = login("alice", "password").await.unwrap();
@@ -152,8 +151,8 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
     let body: Value = response.json().await.unwrap();
     // The same 422 as the flagship's, field for field: the benchmark's 422 row
     // compares equal work.
-    let flagship = flagship_service().await;
-    let flagship_alice = access_token(&client, &flagship, "alice", "password").await;
+    let flagship = format!("http://{}", flagship_service::start().await);
+    let flagship_alice = flagship_service::token(&client, &flagship, "alice", "password").await;
     for bad in [
         bad.clone(),
         json!({"username": "x!", "email": "not-an-email", "password": "short", "roles": ["root"]}),
@@ -238,35 +237,6 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
         .parse()
         .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
-}
-
-/// The flagship on a free port, with its demo users; its base URL.
-async fn flagship_service() -> String {
-    let config = flagship::config::Config::from_lookup(|name| {
-        (name == "SECURE_API_ADDR").then(|| "127.0.0.1:0".to_owned())
-    })
-    .expect("config");
-    let running = flagship::start(config).await.expect("start");
-    format!("http://{}", running.addr)
-}
-
-/// A token for `user` from the service at `base`.
-async fn access_token(client: &reqwest::Client, base: &str, user: &str, password: &str) -> String {
-    let form = [
-        ("grant_type", "password"),
-        ("username", user),
-        ("password", password),
-    ];
-    let token: Value = client
-        .post(format!("{base}/token"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    token["access_token"].as_str().unwrap().to_owned()
 }
 
 /// The JSON answer to `body` posted to `url` with `token`.
