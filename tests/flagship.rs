@@ -339,6 +339,14 @@ async fn openapi_document_and_docs_page() {
         ]
     );
     assert!(doc["paths"]["/users/"]["get"].is_object());
+    // A guard whose store fails answers 503: documented where the guard runs.
+    for (path, method) in [("/users/me/", "get"), ("/api/resource", "get")] {
+        let unavailable = &doc["paths"][path][method]["responses"]["503"];
+        assert_eq!(
+            unavailable["headers"]["Retry-After"]["required"], true,
+            "{path}"
+        );
+    }
     assert!(
         !doc.to_string().contains("x-secure-api-declared-path"),
         "the marks that carry the spelling are gone"

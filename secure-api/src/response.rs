@@ -103,6 +103,12 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
             crate::ratelimit::document(&mut meta, P::LIMITS);
         }
         crate::guard::documented_api_key_refusals::<P>(&mut meta);
+        // Both guards read a store (users, keys); a failing one is answered 503.
+        if (P::BEARER.is_some() || P::API_KEY.is_some())
+            && !meta.responses.iter().any(|r| r.status == Some(503))
+        {
+            meta.responses.push(store_unavailable_response());
+        }
         crate::version::document::<P>(&mut meta);
         if P::CLIENT_CERT && !meta.responses.iter().any(|r| r.status == Some(403)) {
             meta.responses.push(problem_response(
@@ -142,6 +148,23 @@ impl<R: ApiResponse, P: OperationPolicy> ApiResponse for Guarded<R, P> {
         }
         Guarded::new(R::from_parse_request_error(error))
     }
+}
+
+/// The 503 of a guard whose store failed: try again after `Retry-After` seconds.
+fn store_unavailable_response() -> MetaResponse {
+    let mut response = problem_response(
+        503,
+        "The user or API-key store is unavailable; retry after `Retry-After` seconds",
+        false,
+    );
+    response.headers.push(MetaHeader {
+        name: "Retry-After".to_owned(),
+        description: Some("Seconds to wait before retrying".to_owned()),
+        required: true,
+        deprecated: false,
+        schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("integer", "int64"))),
+    });
+    response
 }
 
 /// A documented problem+json response, with `WWW-Authenticate` when asked.
