@@ -82,7 +82,7 @@ async fn each_operation_documents_its_scopes_and_its_guard_answers() {
 }
 
 mod trailing_slashes {
-    use secure_api::poem_openapi::{OpenApiService, payload::PlainText};
+    use secure_api::poem_openapi::{OpenApiService, param::Path, payload::PlainText};
     use secure_api::prelude::*;
     use serde_json::Value;
 
@@ -114,6 +114,23 @@ mod trailing_slashes {
         async fn plain(&self) -> PlainText<&'static str> {
             PlainText("plain")
         }
+
+        /// One thing
+        #[oai(path = "/things/:id/", method = "get")]
+        async fn one(&self, id: Path<u32>) -> PlainText<String> {
+            PlainText(id.0.to_string())
+        }
+    }
+
+    struct Prefixed;
+
+    #[secure_api(prefix_path = "/v1")]
+    impl Prefixed {
+        /// Behind the API's prefix
+        #[oai(path = "/items/", method = "get")]
+        async fn items(&self) -> PlainText<&'static str> {
+            PlainText("items")
+        }
     }
 
     #[test]
@@ -124,7 +141,7 @@ mod trailing_slashes {
         let mut keys: Vec<&str> = paths.keys().map(String::as_str).collect();
         keys.sort_unstable();
         // One path item in poem-openapi's document, split by spelling.
-        assert_eq!(keys, ["/plain/", "/things", "/things/"]);
+        assert_eq!(keys, ["/plain/", "/things", "/things/", "/things/{id}/"]);
         assert!(paths["/things"]["get"].is_object());
         assert!(paths["/things"]["post"].is_null());
         assert_eq!(
@@ -142,5 +159,13 @@ mod trailing_slashes {
             plain["x-secure-api-declared-path"]["description"],
             "/plain/"
         );
+    }
+
+    #[test]
+    fn a_prefixed_path_keeps_its_slash_too() {
+        let service = OpenApiService::new(Prefixed, "prefixed", "1");
+        let doc: Value = serde_json::from_str(&secure_api::openapi::spec(&service)).unwrap();
+        let keys: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["/v1/items/"]);
     }
 }

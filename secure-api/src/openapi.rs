@@ -93,10 +93,14 @@ fn with_declared_paths(paths: Map<String, Value>) -> Map<String, Value> {
             .into_iter()
             .partition(|(key, _)| METHODS.contains(&key.as_str()));
         for (method, mut operation) in operations {
+            // Only this very path with its slash (behind the API's `prefix_path`, if
+            // any), never another one.
             let declared = take_declared_path(&mut operation)
-                // Only a spelling of this very path, never another one.
-                .filter(|declared| declared.trim_end_matches('/') == path.trim_end_matches('/'));
-            let key = declared.unwrap_or_else(|| path.clone());
+                .filter(|declared| path.ends_with(declared.trim_end_matches('/')));
+            let key = match declared {
+                Some(_) => format!("{}/", path.trim_end_matches('/')),
+                None => path.clone(),
+            };
             let target = spelt
                 .entry(key)
                 .or_insert_with(|| Value::Object(shared.iter().cloned().collect()));

@@ -70,8 +70,19 @@ pub(crate) fn oai_value<T: syn::parse::Parse>(method: &ImplItemFn, key: &str) ->
 }
 
 /// The operation's path as written, when poem-openapi would document it otherwise:
-/// it drops a trailing slash (`/users/me/` becomes `/users/me`).
+/// it drops a trailing slash (`/users/me/` becomes `/users/me`). Path variables are
+/// spelt as poem-openapi documents them (`/users/:id/` is `/users/{id}/`).
 pub(crate) fn path_spelt_with_trailing_slash(method: &ImplItemFn) -> Option<String> {
     let path = oai_value::<LitStr>(method, "path")?.value();
-    (path.len() > 1 && path.ends_with('/')).then_some(path)
+    if path.len() <= 1 || !path.ends_with('/') {
+        return None;
+    }
+    let segments = path.split('/').filter(|segment| !segment.is_empty());
+    let documented: String = segments
+        .map(|segment| match segment.strip_prefix(':') {
+            Some(variable) => format!("/{{{variable}}}"),
+            None => format!("/{segment}"),
+        })
+        .collect();
+    Some(documented + "/")
 }

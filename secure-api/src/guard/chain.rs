@@ -42,7 +42,7 @@ pub trait OperationPolicy: Send + Sync + 'static {
     const CLIENT_CERT: bool = false;
     /// The operation's path as written, when it ends with a slash: poem-openapi drops
     /// it from the document, and [`openapi::spec`](crate::openapi::spec) puts it back
-    /// (the route answers both spellings either way).
+    /// (poem routes the path without it: `NormalizePath` makes both spellings reach it).
     const DECLARED_PATH: Option<&'static str> = None;
 }
 
