@@ -46,8 +46,6 @@ pub struct App<E> {
     /// The request data, copied into each request in one go.
     data: Extensions,
     request_log: bool,
-    /// The limiter among the request data: the request log names the client as it does.
-    limiter: Option<Limiter>,
 }
 
 impl<E: fmt::Debug> fmt::Debug for App<E> {
@@ -77,7 +75,6 @@ impl<E: Endpoint> App<E> {
             headers: SecurityHeaders::default(),
             data: Extensions::new(),
             request_log: true,
-            limiter: None,
         }
     }
 
@@ -139,15 +136,12 @@ impl<E: Endpoint> App<E> {
     /// let app = App::new(secure_api::poem::Route::new()).data(Config { greeting: "hi" });
     /// ```
     pub fn data<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
-        if let Some(limiter) = (&value as &dyn std::any::Any).downcast_ref::<Limiter>() {
-            self.limiter = Some(limiter.clone());
-        }
         self.data.insert(value);
         self
     }
 
-    /// Steps 1 to 4: everything but the headers.
-    async fn serve(&self, mut request: Request) -> Response {
+    /// Steps 1, 2 and 4 (the request data is in by now): everything but the headers.
+    async fn serve(&self, request: Request) -> Response {
         if let Some(hosts) = &self.hosts
             && let Err(problem) = hosts.check(&request)
         {
@@ -159,9 +153,6 @@ impl<E: Endpoint> App<E> {
             return answer;
         }
         let origin = request.headers().get(poem::http::header::ORIGIN).cloned();
-        // One copy of the whole map (a request starts with none), not a hash-map
-        // insert and a box per value.
-        request.extensions_mut().extend(self.data.clone());
         let mut response = self.routes.get_response(request).await;
         if let Some(cors) = &self.cors {
             cors.decorate(origin.as_ref(), &mut response);
@@ -177,8 +168,12 @@ impl<E: Endpoint> Endpoint for App<E> {
         if self.hosts.is_none() {
             warn_once_any_host();
         }
+        // A request arrives with no extensions, so the copy of the data becomes its
+        // map whole (one table, each value cloned), rather than growing by an insert
+        // per value. First, before the log adds its own.
+        request.extensions_mut().extend(self.data.clone());
         let log = match self.request_log {
-            true => RequestLogEntry::start(&mut request, self.limiter.as_ref()),
+            true => RequestLogEntry::start(&mut request, self.data.get::<Limiter>()),
             false => None,
         };
         let rule = self.headers.rule_for(request.original_uri().path());
