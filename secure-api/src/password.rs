@@ -161,15 +161,21 @@ impl PasswordHasher {
 
     /// Hashes a password into a PHC string with a fresh random salt.
     ///
-    /// The work runs on tokio's blocking pool once a concurrency permit is free. If this
+    /// The work runs on the hasher's own threads once a concurrency permit is free. If this
     /// future is dropped early, the hash already started still runs to its end and keeps
     /// its permit until then, so the bound holds.
     ///
     /// # Errors
     ///
     /// [`PasswordError::Empty`] and [`PasswordError::TooLong`] for a password that is empty
-    /// or longer than the limit; [`PasswordError::Internal`] if called outside a tokio
-    /// runtime or if the random number generator fails.
+    /// or longer than the limit; [`PasswordError::Busy`] when it could not finish within
+    /// [`max_wait`](PasswordHasherBuilder::max_wait); [`PasswordError::Internal`] if
+    /// called outside a tokio runtime or if the random number generator fails.
+    ///
+    /// # Panics
+    ///
+    /// On a tokio runtime built without its timer (`enable_time`), which `max_wait`
+    /// needs; `#[tokio::main]` and every poem server's runtime have it.
     ///
     /// # Example
     ///
@@ -225,14 +231,20 @@ impl PasswordHasher {
     /// verify with the parameters written in them; [`PasswordCheck::needs_rehash`] then
     /// says to store a fresh [`hash`](Self::hash) after a successful login.
     ///
-    /// Runs on tokio's blocking pool under the concurrency bound, like [`hash`](Self::hash).
+    /// Runs on the hasher's threads under the concurrency bound, like [`hash`](Self::hash).
     ///
     /// # Errors
     ///
     /// [`PasswordError::Empty`] and [`PasswordError::TooLong`] as for hashing (checked
     /// first, whatever `stored` is); [`PasswordError::InvalidStoredHash`] if `stored` is
     /// not an Argon2 PHC string (log it: the password was not checked);
-    /// [`PasswordError::Internal`] if called outside a tokio runtime.
+    /// [`PasswordError::Busy`] when it could not finish within
+    /// [`max_wait`](PasswordHasherBuilder::max_wait); [`PasswordError::Internal`] if
+    /// called outside a tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// On a tokio runtime built without its timer, as [`hash`](Self::hash).
     ///
     /// # Example
     ///
