@@ -1,6 +1,9 @@
 # Shared by the benchmark scripts (.ci/bench-*): starting either service, logging in,
 # the wrk scenarios. Sourced, never run; expects `set -euo pipefail` and $work.
 
+# A failure inside `$(...)` stops the script too, as everywhere else.
+shopt -s inherit_errexit
+
 # The server on core 0, load generators on core 1, when there are two cores.
 if [ "$(nproc)" -ge 2 ]; then SERVER_CPU=(taskset -c 0); LOAD_CPU=(taskset -c 1); else SERVER_CPU=(); LOAD_CPU=(); fi
 # Extra words before the server's binary (e.g. valgrind); none by default.
