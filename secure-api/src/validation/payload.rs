@@ -429,6 +429,9 @@ impl<'a, T: Validate> ApiExtractor<'a> for ValidJson<T> {
     }
 }
 
+/// The most of a body's declared size reserved before its bytes arrive.
+const MAX_UP_FRONT: usize = 64 * 1024;
+
 async fn read<T: Validate>(request: &Request, body: &mut RequestBody) -> Result<T, Kind> {
     match request.content_type() {
         None => return Err(Kind::NoContentType),
@@ -457,7 +460,10 @@ async fn read<T: Validate>(request: &Request, body: &mut RequestBody) -> Result<
     // Read up to the limit and no further (a body of unknown length, chunked, or one
     // longer than declared), straight into one buffer of the declared size: poem's
     // `into_bytes_limit` zeroes a 4 KiB buffer per call and copies through it.
-    let capacity = declared.map_or(0, |length| length as usize);
+    // The declared size is the client's word: reserve at most 64 KiB on it, so a client
+    // declaring the limit and sending nothing holds no more than that; a larger body
+    // grows the buffer as it arrives.
+    let capacity = declared.map_or(0, |length| (length as usize).min(MAX_UP_FRONT));
     let mut bytes = Vec::with_capacity(capacity);
     body.into_async_read()
         .take(limit as u64 + 1)
