@@ -33,8 +33,7 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
         login("nobody", "password").await.unwrap().status(),
         StatusCode::BAD_REQUEST
     );
-    let john: Value = login("john", "secret").await.unwrap().json().await.unwrap();
-    let john = john["access_token"].as_str().unwrap().to_owned();
+    let john = flagship_service::token(&client, &base, "john", "secret").await;
 
     let get = |path: &str, token: Option<&str>| {
         let mut request = client.get(url(path));
@@ -192,18 +191,13 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
     let created = create().await.unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(create().await.unwrap().status(), StatusCode::CONFLICT);
-    let response = login("carol", "Str0ng!pass").await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let carol_token: Value = response.json().await.unwrap();
-    let me: Value = get(
-        "/users/me/",
-        Some(carol_token["access_token"].as_str().unwrap()),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let carol_token = flagship_service::token(&client, &base, "carol", "Str0ng!pass").await;
+    let me: Value = get("/users/me/", Some(&carol_token))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["username"], "carol");
     assert_eq!(me["email"], "carol@example.com");
     let listed: Value = get("/users/", Some(&john))

@@ -121,11 +121,7 @@ async fn one_line_per_request_with_its_fields_and_no_secret() {
     let wrong_password = "Wr0ng-Guess-7731";
     let refused = client
         .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("username", "alice"),
-            ("password", wrong_password),
-        ])
+        .form(&flagship_service::password_grant("alice", wrong_password))
         .send()
         .await
         .unwrap();
