@@ -170,8 +170,12 @@ impl UsersApi {
     #[oai(path = "/users/", method = "get")]
     #[requires_scopes("users:read")]
     async fn list(&self) -> Result<Json<Vec<User>>, StoreUnavailable> {
-        let users = self.db.users().await?;
-        Ok(Json(users.iter().map(User::from_record).collect()))
+        let users = self.db.users().await?.into_iter();
+        Ok(Json(
+            users
+                .map(|(record, profile)| User::from_parts(record, profile))
+                .collect(),
+        ))
     }
 
     /// Create a user

@@ -156,16 +156,24 @@ impl Database {
         Ok(())
     }
 
+    /// The user, with the profile in the record's details: what the bearer guard hands
+    /// the handler.
     pub async fn user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
         let row = sqlx::query(USER_BY_NAME)
             .bind(username)
             .fetch_optional(&self.pool)
             .await
             .map_err(store_error)?;
-        row.as_ref().map(user_from_row).transpose()
+        let Some(row) = row else { return Ok(None) };
+        let (record, profile) = user_from_row(&row)?;
+        Ok(Some(UserRecord {
+            details: UserDetails::new(profile),
+            ..record
+        }))
     }
 
-    pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+    /// Every user and its profile, by name.
+    pub async fn users(&self) -> Result<Vec<(UserRecord, Profile)>, StoreError> {
         let rows = sqlx::query(USERS_BY_NAME)
             .fetch_all(&self.pool)
             .await
@@ -220,18 +228,19 @@ const USER_BY_NAME: &str = "SELECT username, password_hash, scopes, disabled, em
 const USERS_BY_NAME: &str = "SELECT username, password_hash, scopes, disabled, email, full_name \
                              FROM users ORDER BY username";
 
-fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
-    let profile = Profile {
-        email: row.try_get("email").map_err(store_error)?,
-        full_name: row.try_get("full_name").map_err(store_error)?,
-    };
-    Ok(UserRecord {
+fn user_from_row(row: &AnyRow) -> Result<(UserRecord, Profile), StoreError> {
+    let record = UserRecord {
         username: row.try_get("username").map_err(store_error)?,
         password_hash: row.try_get("password_hash").map_err(store_error)?,
         scopes: words(row.try_get("scopes").map_err(store_error)?),
         disabled: row.try_get::<i64, _>("disabled").map_err(store_error)? != 0,
-        details: UserDetails::new(profile),
-    })
+        details: UserDetails::none(),
+    };
+    let profile = Profile {
+        email: row.try_get("email").map_err(store_error)?,
+        full_name: row.try_get("full_name").map_err(store_error)?,
+    };
+    Ok((record, profile))
 }
 
 impl UserStore for Database {
