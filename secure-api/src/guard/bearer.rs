@@ -215,7 +215,6 @@ fn bearer_token(request: &Request) -> Result<Bearer<'_>, Kind> {
         .split_at_checked(BEARER_PREFIX.len())
         .filter(|(prefix, _)| prefix.eq_ignore_ascii_case(BEARER_PREFIX))
         .and_then(|(_, token)| JwtText::new(token))
-        .filter(|token| !token.as_str().is_empty())
     {
         return Ok(Bearer::Jwt(token));
     }
