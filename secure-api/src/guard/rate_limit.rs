@@ -229,16 +229,14 @@ impl LimitRun {
     }
 
     fn states(&self) -> PerLimit<LimitState> {
-        let mut i = 0;
-        per_limit(self.limits, |limit| {
-            let state = LimitState {
+        let per_limit = self.limits.iter().zip(&self.quotas).zip(&self.decisions);
+        per_limit
+            .map(|((limit, &quota), &decision)| LimitState {
                 name: limit.name(),
-                quota: self.quotas[i],
-                decision: self.decisions[i],
-            };
-            i += 1;
-            state
-        })
+                quota,
+                decision,
+            })
+            .collect()
     }
 
     fn refusal(&self, retry_after: Duration, detail: String) -> poem::Error {
