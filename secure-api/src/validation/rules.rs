@@ -163,17 +163,23 @@ pub(crate) fn pattern_error(regex: &Regex) -> RuleError {
 /// assert_eq!(one_of("root", &["admin", "user"]).unwrap_err().message(), "must be one of: admin, user");
 /// ```
 #[inline]
-pub fn one_of(value: &str, allowed: &'static [&'static str]) -> Result<(), RuleError> {
+pub fn one_of(value: &str, allowed: &[&str]) -> Result<(), RuleError> {
     match allowed.contains(&value) {
         true => Ok(()),
-        false => Err(one_of_error(allowed)),
+        // Any list, one built at run time too: the error keeps its own copy.
+        false => Err(RuleError::new("one_of", one_of_message(allowed))
+            .param("allowed", serde_json::Value::from(allowed.to_vec()))),
     }
 }
 
+/// [`one_of`]'s error for a list the derive wrote, which it borrows.
 #[cold]
 pub(crate) fn one_of_error(allowed: &'static [&'static str]) -> RuleError {
-    RuleError::new("one_of", format!("must be one of: {}", allowed.join(", ")))
-        .param("allowed", allowed)
+    RuleError::new("one_of", one_of_message(allowed)).param("allowed", allowed)
+}
+
+fn one_of_message(allowed: &[&str]) -> String {
+    format!("must be one of: {}", allowed.join(", "))
 }
 
 /// `contains = "..."`: the value contains this text.
@@ -488,7 +494,10 @@ mod tests {
 
     #[test]
     fn one_of_lists_the_allowed_values() {
-        let roles: &[&str] = &["admin", "user", "moderator"];
+        // A list built at run time (from configuration, say) works too.
+        let owned: Vec<String> = ["admin", "user", "moderator"].map(String::from).to_vec();
+        let roles: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let roles = roles.as_slice();
         assert!(one_of("moderator", roles).is_ok());
         assert!(one_of("Admin", roles).is_err(), "case matters");
         let error = one_of("root", roles).unwrap_err();
