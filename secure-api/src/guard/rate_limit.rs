@@ -182,7 +182,7 @@ impl LimitRun {
                 let failure_mode = self.limiter.failure_mode();
                 Box::pin(
                     self.limiter
-                        .check_into(checks, op, failure_mode, &mut decisions),
+                        .check_waiting_into(checks, op, failure_mode, &mut decisions),
                 )
                 .await
             }

@@ -244,6 +244,17 @@ impl Limiter {
         if self.inner.store.decide_now(checks, op, &mut decisions) {
             return CheckOutcome::Decided(decisions);
         }
+        self.check_waiting(checks, op, failure_mode).await
+    }
+
+    /// The store's own check, for a store that has to wait (its `decide_now` said so),
+    /// then the failure mode if it failed.
+    async fn check_waiting(
+        &self,
+        checks: &[Check<'_>],
+        op: Op,
+        failure_mode: FailureMode,
+    ) -> CheckOutcome {
         let error = match self.inner.store.check(checks, op).await {
             Ok(decisions) if decisions.len() == checks.len() => {
                 return CheckOutcome::Decided(decisions);
@@ -277,19 +288,16 @@ impl Limiter {
         outcome
     }
 
-    /// [`check_with`](Self::check_with) into `decisions` (as long as `checks`): a store
-    /// that never waits (memory) answers at once, with nothing allocated.
-    pub(crate) async fn check_into(
+    /// [`check_with`](Self::check_with) into `decisions` (as long as `checks`), once
+    /// [`decide_now`](Self::decide_now) has said the store has to wait.
+    pub(crate) async fn check_waiting_into(
         &self,
         checks: &[Check<'_>],
         op: Op,
         failure_mode: FailureMode,
         decisions: &mut [Decision],
     ) -> Answer {
-        if self.inner.store.decide_now(checks, op, decisions) {
-            return Answer::Decided;
-        }
-        match self.check_with(checks, op, failure_mode).await {
+        match self.check_waiting(checks, op, failure_mode).await {
             CheckOutcome::Decided(answers) => {
                 decisions[..answers.len()].copy_from_slice(&answers);
                 Answer::Decided
@@ -606,7 +614,7 @@ mod tests {
             .build();
         let mut decisions = [Decision::default()];
         let answer = closed
-            .check_into(&[check()], Op::Consume, FailureMode::Closed, &mut decisions)
+            .check_waiting_into(&[check()], Op::Consume, FailureMode::Closed, &mut decisions)
             .await;
         assert_eq!(answer, Answer::FailedClosed);
         assert_eq!(closed.stats().store_errors, 1);
