@@ -156,6 +156,7 @@ async fn the_baseline_answers_the_benchmarked_requests_like_the_contract() {
         bad.clone(),
         json!({"username": "x!", "email": "not-an-email", "password": "short", "roles": ["root"]}),
         json!({"username": "fine_name", "email": "a@example.com", "password": "longenough", "roles": []}),
+        json!({"username": "fine_name", "email": "a@example.com", "password": format!("Aa1!{}", "x".repeat(130))}),
     ] {
         let expected = post_json(
             &client,

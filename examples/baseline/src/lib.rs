@@ -377,9 +377,13 @@ fn validate_user(user: &UserCreate) -> Vec<FieldError<'_>> {
     }
     match user.password.as_str() {
         Some(password) => {
-            if !(8..=128).contains(&password.chars().count()) {
+            let length = password.chars().count();
+            if !(8..=128).contains(&length) {
                 let params = Params::Length { max: 128, min: 8 };
-                let detail = "must be at least 8 characters long";
+                let detail = match length < 8 {
+                    true => "must be at least 8 characters long",
+                    false => "must be at most 128 characters long",
+                };
                 fail("/password", "length", detail, params, None);
             }
             let classes: [CharClass; 4] = [
