@@ -7,7 +7,7 @@
 //! version is, and a per-version `operation_id`. What remains for the guard chain (the
 //! lifecycle headers, 410) is a [`VersionUse`] per resulting method.
 
-use super::method_parts::{string_arg, take_attrs};
+use super::method_parts::{oai_value, string_arg, take_attrs};
 use crate::ctxt::Ctxt;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
@@ -492,20 +492,9 @@ fn parse_versions(attr: &Attribute, cx: &mut Ctxt) -> Option<Vec<u32>> {
 
 /// The `path` and first `method` of the method's `#[oai(...)]`.
 fn oai_path_and_method(method: &ImplItemFn) -> Option<(LitStr, String)> {
-    let attr = method
-        .attrs
-        .iter()
-        .find(|attr| attr.path().is_ident("oai"))?;
-    let metas = attr
-        .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-        .ok()?;
-    let string = |name: &str| {
-        metas
-            .iter()
-            .find_map(|meta| string_arg(meta, name).cloned())
-    };
-    let path = string("path")?;
-    let http_method = string("method").map_or_else(String::new, |m| m.value().to_lowercase());
+    let path = oai_value::<LitStr>(method, "path")?;
+    let http_method = oai_value::<LitStr>(method, "method")
+        .map_or_else(String::new, |m| m.value().to_lowercase());
     Some((path, http_method))
 }
 
