@@ -89,8 +89,9 @@ pub(crate) use headers::{
 pub(crate) use limiter::{Answer, limiter_of};
 
 /// The identity of a verified API key (its owner or key id, never the secret), which
-/// an API-key guard puts in the request's extensions: `key = api_key` limits count
-/// per it, and per client IP when a request has none.
+/// the API-key guard puts in the request's extensions when the operation has rate
+/// limits: `key = api_key` limits count per it, and per client IP when a request has
+/// none. A handler reads the key's identity from `ApiKeyIdentity` instead.
 ///
 /// ```
 /// use secure_api::ratelimit::ApiKeyId;
