@@ -9,6 +9,9 @@ if [ "$(nproc)" -ge 2 ]; then SERVER_CPU=(taskset -c 0); LOAD_CPU=(taskset -c 1)
 # Extra words before the server's binary (e.g. valgrind); none by default.
 SERVER_WRAP=(${SERVER_WRAP[@]+"${SERVER_WRAP[@]}"})
 server_pid=""
+# The cargo profile both services are built with (PROFILE=... to compare another).
+PROFILE=${PROFILE:-release}
+build_services() { cargo build --profile "$PROFILE" -q -p flagship -p baseline; }
 
 need() { # binary debian-package
   command -v "$1" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"; }
@@ -18,15 +21,15 @@ stop_server() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi
 }
 
-# Starts target/release/$1 on $2 with the limits the load runs need raised; extra
+# Starts target/$PROFILE/$1 on $2 with the limits the load runs need raised; extra
 # environment (e.g. SECURE_API_TRUSTED_PROXIES) comes from the caller's environment.
 # Both log nothing per request (the baseline never does).
 start() { # name addr
   case $1 in
     flagship) SECURE_API_ADDR=$2 RUST_LOG=warn SECURE_API_RATE_LIMITS="${FLAGSHIP_LIMITS:-public=1000000000/60s}" \
-                "${SERVER_CPU[@]}" "${SERVER_WRAP[@]}" target/release/flagship >"$work/$1.log" 2>&1 & ;;
+                "${SERVER_CPU[@]}" "${SERVER_WRAP[@]}" "target/$PROFILE/flagship" >"$work/$1.log" 2>&1 & ;;
     baseline) BASELINE_ADDR=$2 BASELINE_PUBLIC_PER_MINUTE=${BASELINE_PUBLIC_PER_MINUTE:-1000000000} \
-                "${SERVER_CPU[@]}" "${SERVER_WRAP[@]}" target/release/baseline >"$work/$1.log" 2>&1 & ;;
+                "${SERVER_CPU[@]}" "${SERVER_WRAP[@]}" "target/$PROFILE/baseline" >"$work/$1.log" 2>&1 & ;;
   esac
   server_pid=$!
   for _ in $(seq 600); do curl -s -o /dev/null "http://$2/api/data" && return; sleep 0.1; done
