@@ -271,7 +271,8 @@ impl Inner {
     fn verify(&self, token: JwtText<'_>, now: u64) -> Result<AccessClaims, TokenRejection> {
         verify::check_shape(token, self.max_token_bytes)?;
         let token = token.as_str();
-        let header = verify::read_header(token)?;
+        let header_json = verify::header_json(token)?;
+        let header = verify::read_header(&header_json)?;
         if header.crit.0 {
             return Err(TokenRejection::UnsupportedCritical);
         }

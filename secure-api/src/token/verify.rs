@@ -5,6 +5,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
+use smallvec::SmallVec;
+use std::borrow::Cow;
 
 use super::error::TokenRejection;
 
@@ -100,13 +102,17 @@ pub(crate) const fn byte_table(extra: &[u8]) -> [bool; 256] {
 /// would only surface as a JSON error; reading it as a string here lets us log
 /// it as [`TokenRejection::WrongAlgorithm`]. Other fields (`jku`, `x5u`, `jwk`,
 /// `x5c`, ...) are ignored: the key comes from the configured `kid` map only.
+///
+/// Its text borrows from the decoded JSON (escaped text, which no issuer writes, is
+/// copied): reading it allocates nothing on every authenticated request.
 #[derive(Deserialize)]
-pub(super) struct Header {
-    pub alg: String,
-    #[serde(default)]
-    pub kid: Option<String>,
-    #[serde(default)]
-    pub typ: Option<String>,
+pub(super) struct Header<'a> {
+    #[serde(borrow)]
+    pub alg: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub kid: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub typ: Option<Cow<'a, str>>,
     #[serde(default)]
     pub crit: Present,
 }
@@ -122,13 +128,21 @@ impl<'de> Deserialize<'de> for Present {
     }
 }
 
-/// Decodes the header of a token that passed [`check_shape`].
-pub(super) fn read_header(token: &str) -> Result<Header, TokenRejection> {
+/// The JSON of the header of a token that passed [`check_shape`], decoded on the stack
+/// (a header is about 50 bytes; a longer one, up to the token's size limit, spills).
+pub(super) fn header_json(token: &str) -> Result<SmallVec<[u8; 256]>, TokenRejection> {
     let encoded = token.split('.').next().unwrap_or_default();
-    let json = URL_SAFE_NO_PAD
-        .decode(encoded)
+    let mut json = SmallVec::from_elem(0, base64::decoded_len_estimate(encoded.len()));
+    let len = URL_SAFE_NO_PAD
+        .decode_slice(encoded, &mut json)
         .map_err(|_| TokenRejection::Malformed)?;
-    serde_json::from_slice(&json).map_err(|_| TokenRejection::Malformed)
+    json.truncate(len);
+    Ok(json)
+}
+
+/// The fields of a header's JSON ([`header_json`]) we decide on.
+pub(super) fn read_header(json: &[u8]) -> Result<Header<'_>, TokenRejection> {
+    serde_json::from_slice(json).map_err(|_| TokenRejection::Malformed)
 }
 
 /// RFC 9068 §4 step 1; media types compare case-insensitively (RFC 7515 §4.1.9).
@@ -181,6 +195,36 @@ mod tests {
         for b in 0..=u8::MAX {
             assert_eq!(is_jwt_byte(b), table[usize::from(b)], "byte {b:#04x}");
         }
+    }
+
+    #[test]
+    fn the_header_is_read_on_the_stack_or_spilled_escaped_or_not() {
+        let token = |json: &str| format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(json));
+        let short = token(r#"{"alg":"HS256","kid":"k\u0031","typ":"at+jwt"}"#);
+        let json = header_json(&short).unwrap();
+        assert!(!json.spilled());
+        let header = read_header(&json).unwrap();
+        assert_eq!(&*header.alg, "HS256");
+        assert_eq!(header.kid.as_deref(), Some("k1"), "an escape is decoded");
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+        assert!(!header.crit.0);
+
+        let kid = "k".repeat(400);
+        let long = token(&format!(r#"{{"alg":"ES256","kid":"{kid}","crit":null}}"#));
+        let json = header_json(&long).unwrap();
+        assert!(json.spilled());
+        let header = read_header(&json).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(kid.as_str()));
+        assert!(header.crit.0, "`crit` counts even when null");
+
+        assert!(matches!(
+            header_json("a!b.e30.c2ln"),
+            Err(TokenRejection::Malformed)
+        ));
+        assert!(matches!(
+            read_header(b"{\"kid\":1}"),
+            Err(TokenRejection::Malformed)
+        ));
     }
 
     #[test]
