@@ -305,7 +305,9 @@ impl Table {
         let gcra = Gcra::new(check.quota);
         let shard = &self.shards[shard];
         if op != Op::Refund {
-            match (shared(shard).tats.get(&hash), op) {
+            // The read lock ends with this block, before the write lock is taken.
+            let held = shared(shard);
+            match (held.tats.get(&hash), op) {
                 (Some(tat), _) => return decide_in_place(gcra, tat, now, op),
                 (None, Op::Peek) => return decide(gcra, None, now, op).0,
                 (None, _) => {}
@@ -430,12 +432,10 @@ struct HashKey(u64, u64);
 
 impl HashKey {
     fn random() -> Self {
-        // std's per-process random SipHash keys, drawn from the OS: two fresh
-        // `RandomState`s give two unpredictable words.
-        HashKey(
-            RandomState::new().hash_one(0u8),
-            RandomState::new().hash_one(1u8),
-        )
+        // Two words hashed under std's random SipHash key (drawn from the OS) are
+        // two words nobody can predict.
+        let std = RandomState::new();
+        HashKey(std.hash_one(0u8), std.hash_one(1u8))
     }
 
     /// SipHash-1-3 of the pair: the budget's length, its bytes padded to whole words,
