@@ -140,49 +140,56 @@ impl<E: Endpoint> App<E> {
         self
     }
 
-    /// Steps 1, 2 and 4 (the request data is in by now): everything but the headers.
-    async fn serve(&self, request: Request) -> Response {
+    /// Steps 1 and 2's answers of their own: a refused host, a CORS preflight.
+    fn answer_before_routes(&self, request: &Request) -> Option<Response> {
         if let Some(hosts) = &self.hosts
-            && let Err(problem) = hosts.check(&request)
+            && let Err(problem) = hosts.check(request)
         {
-            return problem.into_response();
+            return Some(problem.into_response());
         }
-        if let Some(cors) = &self.cors
-            && let Some(answer) = cors.preflight(&request)
-        {
-            return answer;
-        }
-        let origin = request.headers().get(poem::http::header::ORIGIN).cloned();
-        let mut response = self.routes.get_response(request).await;
-        if let Some(cors) = &self.cors {
-            cors.decorate(origin.as_ref(), &mut response);
-        }
-        response
+        self.cors.as_ref()?.preflight(request)
     }
 }
 
 impl<E: Endpoint> Endpoint for App<E> {
     type Output = Response;
 
-    async fn call(&self, mut request: Request) -> poem::Result<Response> {
-        if self.hosts.is_none() {
-            warn_once_any_host();
+    // The request moves once, into the routes, and the response not at all: every
+    // other step borrows them. (Each is hundreds of bytes; an async step that takes
+    // one by value copies it into its future, on every request.) An `async` block
+    // rather than an `async fn`, which would keep the request twice in its future.
+    #[allow(clippy::manual_async_fn)]
+    fn call(&self, mut request: Request) -> impl Future<Output = poem::Result<Response>> + Send {
+        async move {
+            if self.hosts.is_none() {
+                warn_once_any_host();
+            }
+            // A request arrives with no extensions, so the copy of the data becomes its
+            // map whole (one table, each value cloned), rather than growing by an
+            // insert per value. First, before the log adds its own.
+            request.extensions_mut().extend(self.data.clone());
+            let log = match self.request_log {
+                true => RequestLogEntry::start(&mut request, self.data.get::<Limiter>()),
+                false => None,
+            };
+            let rule = self.headers.rule_for(request.original_uri().path());
+            let mut response = match self.answer_before_routes(&request) {
+                Some(answer) => answer,
+                None => {
+                    let origin = request.headers().get(poem::http::header::ORIGIN).cloned();
+                    let mut response = self.routes.get_response(request).await;
+                    if let Some(cors) = &self.cors {
+                        cors.decorate(origin.as_ref(), &mut response);
+                    }
+                    response
+                }
+            };
+            self.headers.apply_rule(rule, &mut response).await;
+            if let Some(log) = log {
+                log.finish(response.status());
+            }
+            Ok(response)
         }
-        // A request arrives with no extensions, so the copy of the data becomes its
-        // map whole (one table, each value cloned), rather than growing by an insert
-        // per value. First, before the log adds its own.
-        request.extensions_mut().extend(self.data.clone());
-        let log = match self.request_log {
-            true => RequestLogEntry::start(&mut request, self.data.get::<Limiter>()),
-            false => None,
-        };
-        let rule = self.headers.rule_for(request.original_uri().path());
-        let response = self.serve(request).await;
-        let response = self.headers.apply_rule(rule, response).await;
-        if let Some(log) = log {
-            log.finish(response.status());
-        }
-        Ok(response)
     }
 }
 

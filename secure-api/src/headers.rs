@@ -33,7 +33,7 @@
 use crate::problem::Problem;
 use poem::{
     Endpoint, IntoResponse, Middleware, Request, Response,
-    http::{HeaderName, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
 };
 use sha2::{Digest, Sha256};
 use std::{
@@ -173,8 +173,9 @@ impl SecurityHeaders {
     /// assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     /// # }
     /// ```
-    pub async fn apply(&self, path: &str, response: Response) -> Response {
-        self.apply_rule(self.rule_for(path), response).await
+    pub async fn apply(&self, path: &str, mut response: Response) -> Response {
+        self.apply_rule(self.rule_for(path), &mut response).await;
+        response
     }
 
     /// The path rule that covers `path` (the longest prefix), as an index; found
@@ -190,13 +191,52 @@ impl SecurityHeaders {
     }
 
     /// [`apply`](Self::apply) with the path rule already found by [`Self::rule_for`].
-    pub(crate) async fn apply_rule(&self, rule: Option<usize>, mut response: Response) -> Response {
+    /// The response is borrowed, not moved: it is hundreds of bytes, and every
+    /// request's answer comes through here.
+    pub(crate) async fn apply_rule(&self, rule: Option<usize>, response: &mut Response) {
+        let mut page_csp = None;
+        if let Some((prefix, template)) = self.page_csp_to_compute(rule, response) {
+            let (value, with_body) = self
+                .csp_for_page(prefix, template, std::mem::take(response))
+                .await;
+            (page_csp, *response) = (Some(value), with_body);
+        }
+        self.insert_headers(rule, response, page_csp);
+    }
+
+    /// The CSP template of `rule` whose script hashes must be read from this page:
+    /// only a page under a Swagger UI rule that does not bring its own policy (as
+    /// `openapi::swagger_ui` does, computed once). Every other answer needs no await.
+    fn page_csp_to_compute<'a>(
+        &'a self,
+        rule: Option<usize>,
+        response: &Response,
+    ) -> Option<(&'a str, &'a str)> {
+        let rule = self.inner.paths.get(rule?)?;
+        rule.headers.iter().find_map(|(name, value)| match value {
+            Rule::CspWithScriptHashes(template) if !response.headers().contains_key(name) => {
+                Some((rule.prefix.as_str(), template.as_str()))
+            }
+            _ => None,
+        })
+    }
+
+    /// Inserts the headers of `rule` and the defaults it does not override, keeping
+    /// any the response already carries; `page_csp` is the policy
+    /// [`Self::page_csp_to_compute`] asked for, once computed.
+    fn insert_headers(
+        &self,
+        rule: Option<usize>,
+        response: &mut Response,
+        mut page_csp: Option<HeaderValue>,
+    ) {
         let rule = rule.and_then(|index| self.inner.paths.get(index));
+        let headers = response.headers_mut();
         for name in &self.inner.removed {
-            response.headers_mut().remove(name);
+            headers.remove(name);
         }
         // Room for all of them at once, rather than growing the map twice on the way.
-        response.headers_mut().reserve(self.inner.headers.len());
+        headers.reserve(self.inner.headers.len());
         let mut rule_headers: &[(HeaderName, Rule)] = &[];
         if let Some(rule) = rule {
             rule_headers = &rule.headers;
@@ -204,19 +244,13 @@ impl SecurityHeaders {
                 let value = match value {
                     Rule::Set(value) => value.clone(),
                     Rule::Remove => continue,
-                    // A page that brings its own policy (`openapi::swagger_ui`
-                    // computes it once) is not read and hashed again.
-                    Rule::CspWithScriptHashes(_) if response.headers().contains_key(name) => {
-                        continue;
-                    }
-                    Rule::CspWithScriptHashes(template) => {
-                        let (value, with_body) =
-                            self.csp_for_page(&rule.prefix, template, response).await;
-                        response = with_body;
-                        value
-                    }
+                    Rule::CspWithScriptHashes(_) => match page_csp.take() {
+                        Some(value) => value,
+                        // The page brought its own policy.
+                        None => continue,
+                    },
                 };
-                insert_unless_set(&mut response, name, value);
+                insert_unless_set(headers, name, value);
             }
         }
         for (name, value) in &self.inner.headers {
@@ -226,9 +260,8 @@ impl SecurityHeaders {
             {
                 continue;
             }
-            insert_unless_set(&mut response, name, value.clone());
+            insert_unless_set(headers, name, value.clone());
         }
-        response
     }
 
     /// The policy for a page under `prefix`, with the hashes of its inline scripts.
@@ -292,8 +325,8 @@ impl SecurityHeaders {
 
 /// One hash of the name (the entry), not two (a lookup, then an insert).
 #[inline]
-fn insert_unless_set(response: &mut Response, name: &HeaderName, value: HeaderValue) {
-    if let header::Entry::Vacant(entry) = response.headers_mut().entry(name) {
+fn insert_unless_set(headers: &mut HeaderMap, name: &HeaderName, value: HeaderValue) {
+    if let header::Entry::Vacant(entry) = headers.entry(name) {
         entry.insert(value);
     }
 }

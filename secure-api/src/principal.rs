@@ -16,9 +16,15 @@ use std::sync::Arc;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
-    // Shared: the guard chain hands the same principal to the operation.
-    claims: Arc<AccessClaims>,
-    user: Option<Arc<UserRecord>>,
+    // Shared: the guard chain hands the same principal to the operation. One
+    // allocation for both halves: every authenticated request makes one.
+    verified: Arc<Verified>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Verified {
+    claims: AccessClaims,
+    user: Option<UserRecord>,
 }
 
 impl Principal {
@@ -36,9 +42,13 @@ impl Principal {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_verified_claims(claims: AccessClaims) -> Self {
+        Self::verified(claims, None)
+    }
+
+    /// The bearer guard's principal: the claims and the record in one allocation.
+    pub(crate) fn verified(claims: AccessClaims, user: Option<UserRecord>) -> Self {
         Principal {
-            claims: Arc::new(claims),
-            user: None,
+            verified: Arc::new(Verified { claims, user }),
         }
     }
 
@@ -57,11 +67,9 @@ impl Principal {
     /// assert_eq!(who.user().unwrap().username, "alice");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn with_user(self, record: UserRecord) -> Self {
-        Principal {
-            user: Some(Arc::new(record)),
-            ..self
-        }
+    pub fn with_user(mut self, record: UserRecord) -> Self {
+        Arc::make_mut(&mut self.verified).user = Some(record);
+        self
     }
 
     /// The subject's record, read by the bearer guard in the same request: its
@@ -81,7 +89,7 @@ impl Principal {
     /// }
     /// ```
     pub fn user(&self) -> Option<&UserRecord> {
-        self.user.as_deref()
+        self.verified.user.as_ref()
     }
 
     /// The token's `sub`: the username for tokens of the password flow.
@@ -91,7 +99,7 @@ impl Principal {
     /// fn log_in_as(who: &Principal) -> &str { who.subject() }
     /// ```
     pub fn subject(&self) -> &str {
-        &self.claims.sub
+        &self.verified.claims.sub
     }
 
     /// The scopes the token grants.
@@ -101,7 +109,7 @@ impl Principal {
     /// fn count(who: &Principal) -> usize { who.scopes().count() }
     /// ```
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.claims.scopes()
+        self.verified.claims.scopes()
     }
 
     /// Whether the token grants `scope`.
@@ -121,6 +129,6 @@ impl Principal {
     /// fn token_id(who: &Principal) -> Option<&str> { who.claims().jti.as_deref() }
     /// ```
     pub fn claims(&self) -> &AccessClaims {
-        &self.claims
+        &self.verified.claims
     }
 }

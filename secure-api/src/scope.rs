@@ -185,21 +185,25 @@ impl Requirement {
         if let Shape::AllOf(scopes) = self.shape
             && scopes.len() <= 64
         {
-            let mut found = 0u64;
-            // The usual shape: done as soon as the last required scope shows up.
+            // The usual shape: done as soon as the last required scope shows up, and
+            // before reading any granted scope when none is required.
             let all = u64::MAX.checked_shr(64 - scopes.len() as u32).unwrap_or(0);
+            if all == 0 {
+                return true;
+            }
+            let mut found = 0u64;
             for granted in granted {
-                if found == all {
-                    break;
-                }
                 let granted = granted.as_ref();
                 for (bit, scope) in scopes.iter().enumerate() {
                     if *scope == granted {
                         found |= 1 << bit;
                     }
                 }
+                if found == all {
+                    return true;
+                }
             }
-            return found == all;
+            return false;
         }
         // One pass over the granted scopes, marking each required scope found in a
         // bit of `found` (every required scope of every alternative, in order): no

@@ -185,7 +185,7 @@ impl Authenticator {
             let required = requirement.closest_alternative(claims.scopes());
             return Err(Kind::InsufficientScope(required));
         }
-        Ok(Principal::from_verified_claims(claims).with_user(user))
+        Ok(Principal::verified(claims, Some(user)))
     }
 }
 

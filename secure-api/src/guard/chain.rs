@@ -95,59 +95,97 @@ impl<E, P> GuardChain<E, P> {
 impl<E: Endpoint, P: OperationPolicy> Endpoint for GuardChain<E, P> {
     type Output = Response;
 
-    async fn call(&self, request: Request) -> poem::Result<Response> {
-        let Some(version) = P::VERSION else {
-            return self.checks_then_operation(request).await;
-        };
-        // A retired version answers 410 before any other check; every answer of a
-        // deprecated one, refusals included, carries its lifecycle headers.
-        let path = request.original_uri().path().to_owned();
-        if version.is_gone(std::time::SystemTime::now()) {
-            return Ok(version.gone(&path));
-        }
-        let mut response = self
-            .checks_then_operation(request)
-            .await
-            .unwrap_or_else(|error| error.into_response());
-        version.decorate(&path, &mut response);
-        Ok(response)
+    // Not an `async fn` of its own: that would be one more future around `run`'s,
+    // holding another copy of the request (hundreds of bytes) on every call.
+    fn call(&self, request: Request) -> impl Future<Output = poem::Result<Response>> + Send {
+        self.run(request)
     }
 }
 
 impl<E: Endpoint, P: OperationPolicy> GuardChain<E, P> {
-    async fn checks_then_operation(&self, mut request: Request) -> poem::Result<Response> {
-        if P::CLIENT_CERT {
-            crate::mtls::client_cert(&request)?;
+    /// The whole chain in one future, whose size is the operation's own future plus
+    /// the request and the limits: the checks borrow the request, so their futures
+    /// share the room the operation's takes later, and only the operation gets the
+    /// request by value. An `async` block rather than an `async fn`: the latter keeps
+    /// its argument twice (as argument and as local), and a request is 472 bytes.
+    #[allow(clippy::manual_async_fn)]
+    fn run(&self, mut request: Request) -> impl Future<Output = poem::Result<Response>> + Send {
+        async move {
+            // A retired version answers 410 before any other check; every answer of a
+            // deprecated one, refusals included, carries its lifecycle headers.
+            // The policy is a constant: only the path is kept across the awaits.
+            let versioned_path = match P::VERSION {
+                Some(version) => {
+                    let path = request.original_uri().path().to_owned();
+                    if version.is_gone(std::time::SystemTime::now()) {
+                        return Ok(version.gone(&path));
+                    }
+                    Some(path)
+                }
+                None => None,
+            };
+            let mut limits = LimitRun::start(P::LIMITS, &request);
+            let result = match self.checks(&mut request, &mut limits).await {
+                Ok(()) => self
+                    .inner
+                    .call(request)
+                    .await
+                    .map(IntoResponse::into_response),
+                Err(refusal) => Err(refusal),
+            };
+            let result = match &limits {
+                Some(limits) => limits.finish(result),
+                None => result,
+            };
+            let (Some(version), Some(path)) = (P::VERSION, versioned_path) else {
+                return result;
+            };
+            let mut response = result.unwrap_or_else(|error| error.into_response());
+            version.decorate(&path, &mut response);
+            Ok(response)
         }
-        let mut limits = LimitRun::start(P::LIMITS, &request);
-        if let Some(limits) = &mut limits {
+    }
+
+    /// Every check before the operation, in order; the verified identities go into
+    /// the request's extensions for the operation's parameters.
+    async fn checks(
+        &self,
+        request: &mut Request,
+        limits: &mut Option<LimitRun>,
+    ) -> poem::Result<()> {
+        if P::CLIENT_CERT {
+            crate::mtls::client_cert(request)?;
+        }
+        if let Some(limits) = limits {
             limits.before_authentication().await?;
         }
         // Authentication: a bearer token or an API key (never both: a compile error).
         let mut verified = None;
         if let Some(requirement) = P::BEARER {
-            let authenticated = match authenticator(&request) {
-                Ok(authenticator) => authenticator.authenticate(&request, requirement).await,
+            let authenticated = match authenticator(request) {
+                Ok(authenticator) => authenticator.authenticate(request, requirement).await,
                 Err(rejection) => Err(rejection),
             };
-            let principal = match (authenticated, &mut limits) {
+            let principal = match (authenticated, &mut *limits) {
                 (Ok(principal), _) => principal,
                 (Err(rejection), None) => return Err(rejection.into()),
                 (Err(rejection), Some(limits)) => {
                     return Err(limits.refused_by_guard(rejection.into()).await);
                 }
             };
-            verified = Some(principal.clone());
+            if limits.is_some() {
+                verified = Some(principal.clone());
+            }
             request
                 .extensions_mut()
                 .insert(VerifiedPrincipal::new(principal, requirement));
         }
         if let Some(requirement) = P::API_KEY {
-            let authenticated = match api_keys(&request) {
-                Ok(keys) => keys.authenticate(&request, requirement).await,
+            let authenticated = match api_keys(request) {
+                Ok(keys) => keys.authenticate(request, requirement).await,
                 Err(rejection) => Err(rejection),
             };
-            let identity = match (authenticated, &mut limits) {
+            let identity = match (authenticated, &mut *limits) {
                 (Ok(identity), _) => identity,
                 (Err(rejection), None) => return Err(rejection.into()),
                 (Err(rejection), Some(limits)) => {
@@ -164,19 +202,43 @@ impl<E: Endpoint, P: OperationPolicy> GuardChain<E, P> {
                 .extensions_mut()
                 .insert(VerifiedApiKey::new(identity, requirement));
         }
-        if let Some(limits) = &mut limits {
+        if let Some(limits) = limits {
             limits
-                .after_authentication(&request, verified.as_ref())
+                .after_authentication(request, verified.as_ref())
                 .await?;
         }
-        let result = self
-            .inner
-            .call(request)
-            .await
-            .map(IntoResponse::into_response);
-        match &limits {
-            Some(limits) => limits.finish(result),
-            None => result,
-        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[poem::handler]
+    fn hello() -> &'static str {
+        "hello"
+    }
+
+    struct AnyUser;
+    impl OperationPolicy for AnyUser {
+        const BEARER: Option<Requirement> = Some(Requirement::AUTHENTICATED);
+    }
+
+    /// Every request's future is boxed and copied whole by poem's router: what the
+    /// chain adds to the operation's own future is paid on each request. It is the
+    /// request (moved in once), the limits, the version and a little room; it was
+    /// 2,424 bytes when `call` and the checks were `async fn`s taking the request.
+    #[test]
+    fn the_chain_adds_little_to_the_operations_future() {
+        let request = || Request::builder().finish();
+        let operation = std::mem::size_of_val(&hello.call(request()));
+        let chain = GuardChain::<_, AnyUser>::new(hello);
+        let guarded = std::mem::size_of_val(&chain.call(request()));
+        let added = guarded - operation;
+        assert!(
+            added <= std::mem::size_of::<Request>() + 700,
+            "the chain adds {added} bytes to a {operation}-byte future"
+        );
     }
 }
