@@ -81,22 +81,20 @@ pub(super) fn is_scope_token(scope: &str) -> bool {
             .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
 }
 
-/// The claims as jsonwebtoken hands them over.
+/// The claims as read from the token, before any check.
 ///
-/// jsonwebtoken deserialises the claims type *before* running its own claim
-/// checks, so a strict type here would turn "exp is a string" or "aud is a
-/// number" into an anonymous JSON error. Every field is lenient instead, so
-/// jsonwebtoken reports which claim failed, and [`RawClaims::into_access_claims`]
-/// does the same for the claims jsonwebtoken does not know about. Duplicate
-/// keys still fail, because the struct is derived.
+/// Every field is lenient, so a claim of the wrong JSON type is reported by name
+/// ("exp is a string", "aud is a number") rather than as an anonymous JSON error.
+/// Duplicate keys still fail, because the struct is derived. `iss` and `aud` accept a
+/// string or an array of strings, as jsonwebtoken's reading did.
 #[derive(Deserialize)]
 pub(super) struct RawClaims {
     #[serde(default)]
     sub: Option<Lenient<String>>,
     #[serde(default)]
-    iss: Option<Lenient<String>>,
+    iss: Option<Lenient<Strings>>,
     #[serde(default)]
-    aud: Option<Lenient<Audience>>,
+    aud: Option<Lenient<Strings>>,
     #[serde(default)]
     exp: Option<Lenient<NumericDate>>,
     #[serde(default)]
@@ -110,8 +108,52 @@ pub(super) struct RawClaims {
 }
 
 impl RawClaims {
-    /// Finishes validation after jsonwebtoken has checked the signature, `exp`,
-    /// `nbf`, `iss`, `aud` and the presence of `sub`.
+    /// The registered claims' checks, with jsonwebtoken 11's outcomes in its order
+    /// (what `jsonwebtoken::decode` did here before the signature was checked by this
+    /// crate): the required claims (`exp`, `iss`, `aud`, `sub`, each present with its
+    /// type), then a malformed `nbf`, `exp` against `now` less the leeway, `nbf`
+    /// against `now` plus it, then `iss` and `aud` (one of the token's values must be
+    /// the configured one).
+    pub(super) fn check_registered(
+        &self,
+        issuer: &str,
+        audience: &str,
+        now: u64,
+        leeway: u64,
+    ) -> Result<(), TokenRejection> {
+        fn parsed<T>(claim: &Option<Lenient<T>>) -> Option<&T> {
+            match claim {
+                Some(Lenient::Valid(value)) => Some(value),
+                _ => None,
+            }
+        }
+        let exp = parsed(&self.exp).ok_or(TokenRejection::MissingClaim("exp"))?;
+        let iss = parsed(&self.iss).ok_or(TokenRejection::MissingClaim("iss"))?;
+        let aud = parsed(&self.aud).ok_or(TokenRejection::MissingClaim("aud"))?;
+        parsed(&self.sub).ok_or(TokenRejection::MissingClaim("sub"))?;
+        if let Some(Lenient::Invalid) = self.nbf {
+            return Err(TokenRejection::InvalidClaim("nbf"));
+        }
+        if exp.0 < now.saturating_sub(leeway) {
+            return Err(TokenRejection::Expired);
+        }
+        if let Some(nbf) = parsed(&self.nbf)
+            && nbf.0 > now.saturating_add(leeway)
+        {
+            return Err(TokenRejection::NotYetValid);
+        }
+        if !iss.contains(issuer) {
+            return Err(TokenRejection::WrongIssuer);
+        }
+        if !aud.contains(audience) {
+            return Err(TokenRejection::WrongAudience);
+        }
+        Ok(())
+    }
+
+    /// Finishes validation after [`Self::check_registered`]: `sub` not empty, `iat`
+    /// present and not in the future, `iss` a single string, the optional claims of
+    /// their types.
     pub(super) fn into_access_claims(
         self,
         now: u64,
@@ -122,17 +164,22 @@ impl RawClaims {
             return Err(TokenRejection::InvalidClaim("sub"));
         }
         let iat = required(self.iat, "iat")?.0;
-        // jsonwebtoken never looks at iat; a token "issued" in the future was
-        // minted by a clock (or a forger) we should not trust.
+        // A token "issued" in the future was minted by a clock (or a forger) we
+        // should not trust.
         if iat > now.saturating_add(leeway) {
             return Err(TokenRejection::IssuedInFuture);
         }
         Ok(AccessClaims {
             sub,
-            iss: required(self.iss, "iss")?,
+            iss: match required(self.iss, "iss")? {
+                Strings::One(iss) => iss,
+                // Accepted by the checks when one of them is ours, but an access
+                // token has one issuer (RFC 9068 §2.2).
+                Strings::Many(_) => return Err(TokenRejection::InvalidClaim("iss")),
+            },
             aud: match required(self.aud, "aud")? {
-                Audience::One(aud) => vec![aud],
-                Audience::Many(aud) => aud,
+                Strings::One(aud) => vec![aud],
+                Strings::Many(aud) => aud,
             },
             exp: required(self.exp, "exp")?.0,
             iat,
@@ -258,23 +305,33 @@ impl<'de, T: ClaimValue> Visitor<'de> for LenientVisitor<T> {
     }
 }
 
-enum Audience {
+/// `iss` or `aud`: a string, or an array of strings.
+enum Strings {
     One(String),
     Many(Vec<String>),
 }
 
-impl ClaimValue for Audience {
-    fn from_str(value: &str) -> Option<Self> {
-        Some(Audience::One(value.to_owned()))
-    }
-    fn from_strings(values: Vec<String>) -> Option<Self> {
-        Some(Audience::Many(values))
+impl Strings {
+    fn contains(&self, wanted: &str) -> bool {
+        match self {
+            Strings::One(value) => value == wanted,
+            Strings::Many(values) => values.iter().any(|value| value == wanted),
+        }
     }
 }
 
-/// An RFC 7519 NumericDate, read exactly as jsonwebtoken reads `exp` and `nbf`
-/// (a non-negative integer, or a finite non-negative float that is rounded),
-/// so both sides agree on every value.
+impl ClaimValue for Strings {
+    fn from_str(value: &str) -> Option<Self> {
+        Some(Strings::One(value.to_owned()))
+    }
+    fn from_strings(values: Vec<String>) -> Option<Self> {
+        Some(Strings::Many(values))
+    }
+}
+
+/// An RFC 7519 NumericDate, read as jsonwebtoken reads `exp` and `nbf` (a
+/// non-negative integer, or a finite non-negative float that is rounded), so tokens
+/// it accepted are accepted here.
 struct NumericDate(u64);
 
 impl ClaimValue for NumericDate {

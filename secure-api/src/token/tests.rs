@@ -550,6 +550,24 @@ fn token_signed_with_another_key_is_rejected() {
     assert_eq!(HS.verify(&token), Err(TokenRejection::BadSignature));
 }
 
+/// The HS256 MAC is keyed once and cloned for each token: nothing of one check may
+/// carry into the next, whatever order good and forged tokens come in.
+#[test]
+fn the_keyed_mac_carries_nothing_from_one_token_to_the_next() {
+    let good = HS.issue("alice", &["a"]).unwrap().access_token;
+    let other_hs = EncodingKey::from_secret(OTHER_HS_SECRET);
+    let forged = forge(
+        &good_header("HS256", "hs1"),
+        &good_claims(),
+        &other_hs,
+        Algorithm::HS256,
+    );
+    for _ in 0..3 {
+        assert_eq!(HS.verify(&forged), Err(TokenRejection::BadSignature));
+        assert_eq!(HS.verify(&good).unwrap().sub, "alice");
+    }
+}
+
 #[test]
 fn a_token_from_another_service_with_the_same_kid_is_rejected() {
     let other = builder().signing_key(SigningKey::hs256("hs1", OTHER_HS_SECRET).unwrap());
@@ -688,6 +706,7 @@ fn exp_is_required_and_must_be_a_number() {
         json!(null),
         json!(true),
         json!(1e300),
+        json!([1]),
     ] {
         let token = hs_token_with_claims(set("exp", exp.clone()));
         assert_eq!(
@@ -698,9 +717,6 @@ fn exp_is_required_and_must_be_a_number() {
     }
     let token = hs_token_with_claims(remove("exp"));
     assert_eq!(HS.verify(&token), Err(TokenRejection::MissingClaim("exp")));
-    // jsonwebtoken's own claim reader stops inside an array and reports a JSON error.
-    let token = hs_token_with_claims(set("exp", json!([1])));
-    assert_eq!(HS.verify(&token), Err(TokenRejection::Malformed));
 }
 
 #[test]
