@@ -540,14 +540,21 @@ fn token_signed_with_another_key_is_rejected() {
     );
     assert_eq!(RSA.verify(&token), Err(TokenRejection::BadSignature));
 
+    assert_eq!(
+        HS.verify(&forged_by_another_hs_secret()),
+        Err(TokenRejection::BadSignature)
+    );
+}
+
+/// A well-formed token for `HS`'s key id, signed with another secret.
+fn forged_by_another_hs_secret() -> String {
     let other_hs = EncodingKey::from_secret(OTHER_HS_SECRET);
-    let token = forge(
+    forge(
         &good_header("HS256", "hs1"),
         &good_claims(),
         &other_hs,
         Algorithm::HS256,
-    );
-    assert_eq!(HS.verify(&token), Err(TokenRejection::BadSignature));
+    )
 }
 
 /// The HS256 MAC is keyed once and cloned for each token: nothing of one check may
@@ -555,13 +562,7 @@ fn token_signed_with_another_key_is_rejected() {
 #[test]
 fn the_keyed_mac_carries_nothing_from_one_token_to_the_next() {
     let good = HS.issue("alice", &["a"]).unwrap().access_token;
-    let other_hs = EncodingKey::from_secret(OTHER_HS_SECRET);
-    let forged = forge(
-        &good_header("HS256", "hs1"),
-        &good_claims(),
-        &other_hs,
-        Algorithm::HS256,
-    );
+    let forged = forged_by_another_hs_secret();
     for _ in 0..3 {
         assert_eq!(HS.verify(&forged), Err(TokenRejection::BadSignature));
         assert_eq!(HS.verify(&good).unwrap().sub, "alice");
