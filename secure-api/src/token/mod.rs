@@ -269,8 +269,9 @@ impl TokenService {
 }
 
 impl Inner {
-    // `now` drives the checks done here (iat); jsonwebtoken checks exp and nbf
-    // against the system clock itself.
+    // `now` (the system clock, in seconds) drives every time check: exp, nbf, iat.
+    // The steps, in order: shape, header, key, signature, claims; each refusal names
+    // the first step that failed.
     fn verify(&self, token: JwtText<'_>, now: u64) -> Result<AccessClaims, TokenRejection> {
         verify::check_shape(token, self.max_token_bytes)?;
         let token = token.as_str();
