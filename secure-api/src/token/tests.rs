@@ -639,6 +639,31 @@ fn non_json_header_or_payload_is_malformed() {
     assert_eq!(HS.verify(&token), Err(TokenRejection::Malformed));
 }
 
+/// A derived serde struct also reads a JSON array, field by position; a header and
+/// the claims must be objects (RFC 7515 §4, RFC 7519 §7.2), even correctly signed.
+#[test]
+fn a_header_or_claims_given_as_an_array_are_malformed() {
+    let now = now();
+    let claims = format!(
+        r#" ["alice","{ISS}","{AUD}",{},null,{now},"id","a"]"#,
+        now + 600
+    );
+    let token = forge_raw(
+        &good_header("HS256", "hs1").to_string(),
+        &claims,
+        &hs_key(),
+        Algorithm::HS256,
+    );
+    assert_eq!(HS.verify(&token), Err(TokenRejection::Malformed));
+    let token = forge_raw(
+        r#"["HS256","hs1","at+jwt"]"#,
+        &good_claims().to_string(),
+        &hs_key(),
+        Algorithm::HS256,
+    );
+    assert_eq!(HS.verify(&token), Err(TokenRejection::Malformed));
+}
+
 #[test]
 fn duplicate_claims_and_header_fields_are_malformed() {
     let now = now();

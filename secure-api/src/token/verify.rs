@@ -153,7 +153,8 @@ pub(super) fn header_json(token: &str) -> Result<SmallVec<[u8; 512]>, TokenRejec
 /// read in one pass.
 pub(super) fn read_claims(token: &str) -> Result<RawClaims, TokenRejection> {
     let payload = token.split('.').nth(1).unwrap_or_default();
-    serde_json::from_slice(&decode_part(payload)?).map_err(|_| TokenRejection::Malformed)
+    let json = decode_part(payload)?;
+    serde_json::from_slice(json_object(&json)?).map_err(|_| TokenRejection::Malformed)
 }
 
 /// Checks the signature of a token that passed [`check_shape`] against `key`, whose
@@ -189,7 +190,19 @@ pub(super) fn check_signature(
 
 /// The fields of a header's JSON ([`header_json`]) we decide on.
 pub(super) fn read_header(json: &[u8]) -> Result<Header<'_>, TokenRejection> {
-    serde_json::from_slice(json).map_err(|_| TokenRejection::Malformed)
+    serde_json::from_slice(json_object(json)?).map_err(|_| TokenRejection::Malformed)
+}
+
+/// `json` when it is a JSON object, as RFC 7515 and RFC 7519 require of a header and
+/// of the claims: serde's derived structs would also read an array, by position.
+fn json_object(json: &[u8]) -> Result<&[u8], TokenRejection> {
+    match json
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        Some(b'{') => Ok(json),
+        _ => Err(TokenRejection::Malformed),
+    }
 }
 
 /// RFC 9068 §4 step 1; media types compare case-insensitively (RFC 7515 §4.1.9).
