@@ -125,17 +125,20 @@ impl<E: Endpoint, P: OperationPolicy> GuardChain<E, P> {
                 None => None,
             };
             let mut limits = LimitRun::start(P::LIMITS, &request);
+            // A refusal of the checks is final: each carries its own headers already.
             let result = match self.checks(&mut request, &mut limits).await {
-                Ok(()) => self
-                    .inner
-                    .call(request)
-                    .await
-                    .map(IntoResponse::into_response),
+                Ok(()) => {
+                    let result = self
+                        .inner
+                        .call(request)
+                        .await
+                        .map(IntoResponse::into_response);
+                    match &limits {
+                        Some(limits) => limits.finish(result),
+                        None => result,
+                    }
+                }
                 Err(refusal) => Err(refusal),
-            };
-            let result = match &limits {
-                Some(limits) => limits.finish(result),
-                None => result,
             };
             let (Some(version), Some(path)) = (P::VERSION, versioned_path) else {
                 return result;
