@@ -97,7 +97,9 @@ pub(super) struct RawClaims {
     aud: Option<Lenient<Strings>>,
     #[serde(default)]
     exp: Option<Lenient<NumericDate>>,
-    #[serde(default)]
+    // jsonwebtoken refused `"nbf": null` (its reader wants a number when the key is
+    // there), where `Option` would read it as absent.
+    #[serde(default, deserialize_with = "null_is_invalid")]
     nbf: Option<Lenient<NumericDate>>,
     #[serde(default)]
     iat: Option<Lenient<NumericDate>>,
@@ -188,6 +190,15 @@ impl RawClaims {
             scope: optional(self.scope, "scope")?.unwrap_or_default(),
         })
     }
+}
+
+/// A claim that is present, `null` included, as [`Lenient`] judges it.
+fn null_is_invalid<'de, D, T>(deserializer: D) -> Result<Option<Lenient<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: ClaimValue,
+{
+    Lenient::deserialize(deserializer).map(Some)
 }
 
 fn required<T>(claim: Option<Lenient<T>>, name: &'static str) -> Result<T, TokenRejection> {

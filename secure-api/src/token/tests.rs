@@ -1220,3 +1220,86 @@ fn every_rejection_has_a_distinct_message() {
     let messages: std::collections::HashSet<String> = all.iter().map(|r| r.to_string()).collect();
     assert_eq!(messages.len(), all.len());
 }
+
+// ------------------------------------------ against jsonwebtoken::decode (before 4fc0b18)
+
+/// What verification did after the header and key checks when jsonwebtoken made the
+/// claim checks: `decode` with the `Validation` the builder used to make.
+fn verified_by_jsonwebtoken(token: &str) -> Result<AccessClaims, TokenRejection> {
+    let leeway = DEFAULT_LEEWAY.as_secs();
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
+    validation.leeway = leeway;
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    validation.validate_aud = true;
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.set_issuer(&[ISS]);
+    validation.set_audience(&[AUD]);
+    let key = jsonwebtoken::DecodingKey::from_secret(HS_SECRET);
+    jsonwebtoken::decode::<claims::RawClaims>(token, &key, &validation)
+        .map_err(|error| verify::rejection_from(&error))?
+        .claims
+        .into_access_claims(now(), leeway)
+}
+
+/// Every registered and private claim, one at a time, given every JSON type and the
+/// values that matter: our checks give jsonwebtoken's answer, or a more precise one
+/// where its reader stopped inside an array or object of `exp`, `nbf` or `sub` and
+/// called the whole token malformed.
+#[test]
+fn the_claim_checks_answer_as_jsonwebtoken_did() {
+    let now = now() as i64;
+    let values = [
+        json!(null),
+        json!(true),
+        json!(0),
+        json!(-1),
+        json!(1.5),
+        json!(1e300),
+        json!(""),
+        json!("x"),
+        json!(ISS),
+        json!(AUD),
+        json!(now - 1000),
+        json!(now - 20),
+        json!(now),
+        json!(now + 20),
+        json!(now + 1000),
+        json!((now + 1000) as f64 + 0.4),
+        json!([]),
+        json!([ISS]),
+        json!([AUD]),
+        json!(["x", AUD]),
+        json!([1]),
+        json!({}),
+        json!({ "a": 1 }),
+    ];
+    let claims = ["sub", "iss", "aud", "exp", "nbf", "iat", "jti", "scope"];
+    let mut compared = 0;
+    for claim in claims {
+        for value in values.iter().map(Some).chain([None]) {
+            let token = hs_token_with_claims(|c| match value {
+                Some(value) => c[claim] = value.clone(),
+                None => {
+                    c.as_object_mut().unwrap().remove(claim);
+                }
+            });
+            let ours = HS.verify(&token);
+            let theirs = verified_by_jsonwebtoken(&token);
+            let more_precise = theirs == Err(TokenRejection::Malformed)
+                && ["exp", "nbf", "sub"].contains(&claim)
+                && value.is_some_and(|v| v.is_array() || v.is_object())
+                && matches!(
+                    ours,
+                    Err(TokenRejection::MissingClaim(name) | TokenRejection::InvalidClaim(name))
+                        if name == claim
+                );
+            assert!(
+                ours == theirs || more_precise,
+                "{claim} = {value:?}: ours {ours:?}, jsonwebtoken's {theirs:?}"
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, claims.len() * (values.len() + 1));
+}
