@@ -95,21 +95,13 @@ impl<E, P> GuardChain<E, P> {
 impl<E: Endpoint, P: OperationPolicy> Endpoint for GuardChain<E, P> {
     type Output = Response;
 
-    // Not an `async fn` of its own: that would be one more future around `run`'s,
-    // holding another copy of the request (hundreds of bytes) on every call.
-    fn call(&self, request: Request) -> impl Future<Output = poem::Result<Response>> + Send {
-        self.run(request)
-    }
-}
-
-impl<E: Endpoint, P: OperationPolicy> GuardChain<E, P> {
-    /// The whole chain in one future, whose size is the operation's own future plus
-    /// the request and the limits: the checks borrow the request, so their futures
-    /// share the room the operation's takes later, and only the operation gets the
-    /// request by value. An `async` block rather than an `async fn`: the latter keeps
-    /// its argument twice (as argument and as local), and a request is 472 bytes.
+    // The whole chain in one future, whose size is the operation's own future plus
+    // the request and the limits: the checks borrow the request, so their futures
+    // share the room the operation's takes later, and only the operation gets the
+    // request by value. An `async` block rather than an `async fn`: the latter keeps
+    // its argument twice (as argument and as local), and a request is 472 bytes.
     #[allow(clippy::manual_async_fn)]
-    fn run(&self, mut request: Request) -> impl Future<Output = poem::Result<Response>> + Send {
+    fn call(&self, mut request: Request) -> impl Future<Output = poem::Result<Response>> + Send {
         async move {
             // A retired version answers 410 before any other check; every answer of a
             // deprecated one, refusals included, carries its lifecycle headers.
@@ -148,7 +140,9 @@ impl<E: Endpoint, P: OperationPolicy> GuardChain<E, P> {
             Ok(response)
         }
     }
+}
 
+impl<E: Endpoint, P: OperationPolicy> GuardChain<E, P> {
     /// Every check before the operation, in order; the verified identities go into
     /// the request's extensions for the operation's parameters.
     async fn checks(
@@ -230,7 +224,7 @@ mod tests {
 
     /// Every request's future is boxed and copied whole by poem's router: what the
     /// chain adds to the operation's own future is paid on each request. It is the
-    /// request (moved in once), the limits, the version and a little room; it was
+    /// request (moved in once), the limits, a versioned path and a little room; it was
     /// 2,424 bytes when `call` and the checks were `async fn`s taking the request.
     #[test]
     fn the_chain_adds_little_to_the_operations_future() {

@@ -273,9 +273,8 @@ impl Inner {
     // The steps, in order: shape, header, key, signature, claims; each refusal names
     // the first step that failed.
     fn verify(&self, token: JwtText<'_>, now: u64) -> Result<AccessClaims, TokenRejection> {
-        verify::check_shape(token, self.max_token_bytes)?;
-        let token = token.as_str();
-        let header_json = verify::header_json(token)?;
+        let parts = verify::check_shape(token, self.max_token_bytes)?;
+        let header_json = verify::decode_part(parts.header)?;
         let header = verify::read_header(&header_json)?;
         if header.crit.0 {
             return Err(TokenRejection::UnsupportedCritical);
@@ -297,8 +296,8 @@ impl Inner {
         if header.alg.parse::<Algorithm>().ok() != Some(verifier.key.algorithm) {
             return Err(TokenRejection::WrongAlgorithm);
         }
-        verify::check_signature(token, &verifier.key, verifier.hs256.as_ref())?;
-        let claims = verify::read_claims(token)?;
+        verify::check_signature(&parts, &verifier.key, verifier.hs256.as_ref())?;
+        let claims = verify::read_claims(parts.payload)?;
         let leeway = self.leeway.as_secs();
         claims.check_registered(&self.issuer, &self.audience, now, leeway)?;
         claims.into_access_claims(now, leeway)

@@ -65,23 +65,35 @@ fn is_jwt_byte(b: u8) -> bool {
 /// Runs before any decoding, without allocating, so a hostile token costs no more
 /// than reading it once: [`JwtText`] has checked the bytes and counted two dots, so
 /// only the segments' ends are left to look at.
-pub(super) fn check_shape(token: JwtText<'_>, max_bytes: usize) -> Result<(), TokenRejection> {
+pub(super) fn check_shape(
+    token: JwtText<'_>,
+    max_bytes: usize,
+) -> Result<Parts<'_>, TokenRejection> {
     let token = token.as_str();
     if token.len() > max_bytes {
         return Err(TokenRejection::TooLarge);
     }
     // The header and the signature are short: both dots are found near the ends.
-    let first = token.find('.');
-    let last = token.rfind('.');
-    let well_formed = matches!(
-        (first, last),
-        (Some(first), Some(last)) if first > 0 && last > first + 1 && last + 1 < token.len()
-    );
-    if well_formed {
-        Ok(())
-    } else {
-        Err(TokenRejection::Malformed)
+    match (token.find('.'), token.rfind('.')) {
+        (Some(first), Some(last)) if first > 0 && last > first + 1 && last + 1 < token.len() => {
+            Ok(Parts {
+                header: &token[..first],
+                payload: &token[first + 1..last],
+                message: &token[..last],
+                signature: &token[last + 1..],
+            })
+        }
+        _ => Err(TokenRejection::Malformed),
     }
+}
+
+/// The base64url parts of a well-formed token, found once by [`check_shape`].
+pub(super) struct Parts<'a> {
+    pub header: &'a str,
+    pub payload: &'a str,
+    /// `header.payload`: what the signature signs.
+    pub message: &'a str,
+    pub signature: &'a str,
 }
 
 /// A table of the ASCII letters and digits and `extra`, indexed by byte.
@@ -102,9 +114,9 @@ pub(crate) const fn byte_table(extra: &[u8]) -> [bool; 256] {
 
 /// The header fields this module decides on.
 ///
-/// jsonwebtoken parses `alg` into an enum without `none`, so `{"alg":"none"}`
-/// would only surface as a JSON error; reading it as a string here lets us log
-/// it as [`TokenRejection::WrongAlgorithm`]. Other fields (`jku`, `x5u`, `jwk`,
+/// `alg` is read as a string, not as jsonwebtoken's `Algorithm` (which has no
+/// `none`), so `{"alg":"none"}` is refused as [`TokenRejection::WrongAlgorithm`]
+/// rather than as a JSON error. Other fields (`jku`, `x5u`, `jwk`,
 /// `x5c`, ...) are ignored: the key comes from the configured `kid` map only.
 ///
 /// Its text borrows from the decoded JSON (escaped text, which no issuer writes, is
@@ -132,10 +144,10 @@ impl<'de> Deserialize<'de> for Present {
     }
 }
 
-/// One base64url part of a token that passed [`check_shape`], decoded on the stack (a
+/// One base64url part of a token ([`Parts`]), decoded on the stack (a
 /// header is about 50 bytes and the claims a few hundred; a longer part, up to the
 /// token's size limit, spills).
-fn decode_part(encoded: &str) -> Result<SmallVec<[u8; 512]>, TokenRejection> {
+pub(super) fn decode_part(encoded: &str) -> Result<SmallVec<[u8; 512]>, TokenRejection> {
     let mut bytes = SmallVec::from_elem(0, base64::decoded_len_estimate(encoded.len()));
     let len = URL_SAFE_NO_PAD
         .decode_slice(encoded, &mut bytes)
@@ -144,29 +156,25 @@ fn decode_part(encoded: &str) -> Result<SmallVec<[u8; 512]>, TokenRejection> {
     Ok(bytes)
 }
 
-/// The JSON of the header of a token that passed [`check_shape`].
-pub(super) fn header_json(token: &str) -> Result<SmallVec<[u8; 512]>, TokenRejection> {
-    decode_part(token.split('.').next().unwrap_or_default())
-}
-
-/// The claims of a token that passed [`check_shape`] and whose signature is good,
-/// read in one pass.
-pub(super) fn read_claims(token: &str) -> Result<RawClaims, TokenRejection> {
-    let payload = token.split('.').nth(1).unwrap_or_default();
+/// The claims of a token ([`Parts::payload`]) whose signature is good, read in one
+/// pass.
+pub(super) fn read_claims(payload: &str) -> Result<RawClaims, TokenRejection> {
     let json = decode_part(payload)?;
     serde_json::from_slice(json_object(&json)?).map_err(|_| TokenRejection::Malformed)
 }
 
-/// Checks the signature of a token that passed [`check_shape`] against `key`, whose
+/// Checks the signature of a token's parts against `key`, whose
 /// algorithm the header's `alg` names. An HS256 key's MAC comes keyed already
 /// (`hs256`): its two key blocks are hashed once at start, not on every request.
 /// Other algorithms go through jsonwebtoken's provider.
 pub(super) fn check_signature(
-    token: &str,
+    parts: &Parts<'_>,
     key: &VerificationKey,
     hs256: Option<&Hmac<Sha256>>,
 ) -> Result<(), TokenRejection> {
-    let (message, signature) = token.rsplit_once('.').unwrap_or_default();
+    let Parts {
+        message, signature, ..
+    } = *parts;
     let Some(keyed) = hs256 else {
         return match jsonwebtoken::crypto::verify(
             signature,
@@ -188,7 +196,7 @@ pub(super) fn check_signature(
         .map_err(|_| TokenRejection::BadSignature)
 }
 
-/// The fields of a header's JSON ([`header_json`]) we decide on.
+/// The fields of a header's JSON (its [`Parts::header`], decoded) we decide on.
 pub(super) fn read_header(json: &[u8]) -> Result<Header<'_>, TokenRejection> {
     serde_json::from_slice(json_object(json)?).map_err(|_| TokenRejection::Malformed)
 }
@@ -212,6 +220,9 @@ pub(super) fn is_access_token_type(typ: Option<&str>) -> bool {
     })
 }
 
+/// jsonwebtoken's error as our rejection. Verification meets only the signature's
+/// (a signature that is not base64url is malformed); the claim kinds are mapped too,
+/// for the test that holds our claim checks against `jsonwebtoken::decode`.
 pub(super) fn rejection_from(error: &jsonwebtoken::errors::Error) -> TokenRejection {
     match error.kind() {
         ErrorKind::InvalidToken
@@ -259,9 +270,9 @@ mod tests {
 
     #[test]
     fn the_header_is_read_on_the_stack_or_spilled_escaped_or_not() {
-        let token = |json: &str| format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(json));
+        let token = |json: &str| URL_SAFE_NO_PAD.encode(json);
         let short = token(r#"{"alg":"HS256","kid":"k\u0031","typ":"at+jwt"}"#);
-        let json = header_json(&short).unwrap();
+        let json = decode_part(&short).unwrap();
         assert!(!json.spilled());
         let header = read_header(&json).unwrap();
         assert_eq!(&*header.alg, "HS256");
@@ -271,16 +282,13 @@ mod tests {
 
         let kid = "k".repeat(700);
         let long = token(&format!(r#"{{"alg":"ES256","kid":"{kid}","crit":null}}"#));
-        let json = header_json(&long).unwrap();
+        let json = decode_part(&long).unwrap();
         assert!(json.spilled());
         let header = read_header(&json).unwrap();
         assert_eq!(header.kid.as_deref(), Some(kid.as_str()));
         assert!(header.crit.0, "`crit` counts even when null");
 
-        assert!(matches!(
-            header_json("a!b.e30.c2ln"),
-            Err(TokenRejection::Malformed)
-        ));
+        assert!(matches!(decode_part("a!b"), Err(TokenRejection::Malformed)));
         assert!(matches!(
             read_header(b"{\"kid\":1}"),
             Err(TokenRejection::Malformed)
