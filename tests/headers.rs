@@ -60,6 +60,8 @@ fn cacheable() -> Response {
         .header("cache-control", "public, max-age=60")
         .header("server", "leaky/1.0")
         .header("x-powered-by", "leaky")
+        .header("set-cookie", "a=1")
+        .header("set-cookie", "b=2")
         .body("cache me")
 }
 
@@ -168,6 +170,9 @@ async fn a_handler_keeps_its_own_header_and_loses_its_fingerprint() {
     let response = reqwest::get(format!("{base}/cacheable")).await.unwrap();
     let cache: Vec<_> = response.headers().get_all("cache-control").iter().collect();
     assert_eq!(cache, ["public, max-age=60"]);
+    // Every value of a header the handler set is kept, in its order.
+    let cookies: Vec<_> = response.headers().get_all("set-cookie").iter().collect();
+    assert_eq!(cookies, ["a=1", "b=2"]);
     assert!(response.headers().get("server").is_none());
     assert!(response.headers().get("x-powered-by").is_none());
     assert_eq!(response.headers()["x-frame-options"], "DENY");

@@ -58,7 +58,7 @@ pub use store::{ApiKeyRecord, ApiKeyStore, InMemoryApiKeyStore};
 
 use crate::guard::ApiKeyRejection;
 use poem::{Request, http::header};
-use std::{fmt, sync::Arc};
+use std::{borrow::Cow, fmt, sync::Arc};
 use store::SharedApiKeyStore;
 
 /// Where a service reads API keys, declared once as a type. Each location is `Some(name)`
@@ -342,16 +342,18 @@ impl ApiKeys {
     }
 }
 
-/// The one key the request presents, wherever `requirement` allows it.
-fn presented_key(
-    request: &Request,
+/// The one key the request presents, wherever `requirement` allows it: borrowed from
+/// the request where it can be (a header, a cookie), since this runs on every request
+/// with a key.
+fn presented_key<'r>(
+    request: &'r Request,
     requirement: &ApiKeyRequirement,
-) -> Result<String, ApiKeyRejection> {
-    let mut found: Vec<String> = Vec::new();
+) -> Result<Cow<'r, str>, ApiKeyRejection> {
+    let mut presented = Presented::default();
     if let Some(name) = requirement.header {
         for value in request.headers().get_all(name) {
             let value = value.to_str().map_err(|_| ApiKeyRejection::Malformed)?;
-            found.push(value.trim().to_owned());
+            presented.add(Cow::Borrowed(value.trim()));
         }
     }
     if let Some(name) = requirement.query
@@ -359,12 +361,11 @@ fn presented_key(
     {
         let params: Vec<(String, String)> =
             request.params().map_err(|_| ApiKeyRejection::Malformed)?;
-        found.extend(
-            params
-                .into_iter()
-                .filter(|(param, _)| param == name)
-                .map(|(_, value)| value),
-        );
+        for (param, value) in params {
+            if param == name {
+                presented.add(Cow::Owned(value));
+            }
+        }
     }
     if let Some(name) = requirement.cookie {
         for value in request.headers().get_all(header::COOKIE) {
@@ -374,17 +375,16 @@ fn presented_key(
                     && cookie == name
                 {
                     let value = value.strip_prefix('"').unwrap_or(value);
-                    found.push(value.strip_suffix('"').unwrap_or(value).to_owned());
+                    presented.add(Cow::Borrowed(value.strip_suffix('"').unwrap_or(value)));
                 }
             }
         }
     }
-    let Some(key) = found.pop() else {
-        return Err(ApiKeyRejection::Missing);
-    };
-    if found.iter().any(|other| *other != key) {
+    // A malformed place is named before a disagreement between places.
+    if presented.ambiguous {
         return Err(ApiKeyRejection::Ambiguous);
     }
+    let key = presented.key.ok_or(ApiKeyRejection::Missing)?;
     if key.is_empty() {
         return Err(ApiKeyRejection::Missing);
     }
@@ -392,4 +392,20 @@ fn presented_key(
         return Err(ApiKeyRejection::Malformed);
     }
     Ok(key)
+}
+
+/// The keys found so far: the first one, and whether another one differed from it.
+#[derive(Default)]
+struct Presented<'r> {
+    key: Option<Cow<'r, str>>,
+    ambiguous: bool,
+}
+
+impl<'r> Presented<'r> {
+    fn add(&mut self, value: Cow<'r, str>) {
+        match &self.key {
+            Some(key) => self.ambiguous |= *key != value,
+            None => self.key = Some(value),
+        }
+    }
 }
