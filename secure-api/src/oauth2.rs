@@ -57,7 +57,8 @@ impl PasswordGrant {
 
     /// Throttles failed logins per client IP and username: past the throttle's quota,
     /// every login of that IP and username gets 429 with `Retry-After`, right password
-    /// included, until the window lets one through (see [`LoginThrottle`]).
+    /// included, until the window lets one through (see [`LoginThrottle`]); each such
+    /// 429 comes after the throttle's [tarpit](LoginThrottle::tarpit) delay.
     ///
     /// ```
     /// # use secure_api::{Authenticator, oauth2::PasswordGrant, password::PasswordHasher};
@@ -279,6 +280,10 @@ impl PasswordGrant {
                 Ok(attempt) => Some(attempt),
                 Err(throttled) => {
                     tracing::info!(username = %form.username, "login throttled");
+                    let delay = throttle.tarpit_delay();
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
                     return TokenResponse::throttled(throttled);
                 }
             },

@@ -18,6 +18,11 @@ use std::{fmt, time::Duration};
 ///
 /// The limit is named `login`: `override_limit("login", ...)` changes it.
 ///
+/// A refused login is answered only after a short delay ([`Self::tarpit`],
+/// [`DEFAULT_TARPIT`]): a client that keeps guessing past its budget gets a few answers
+/// a second per connection instead of thousands, so a storm of refused logins does not
+/// take the CPU the service's other requests need.
+///
 /// ```
 /// use secure_api::ratelimit::{Limiter, LoginThrottle, Quota};
 /// use secure_api::poem::Request;
@@ -41,7 +46,13 @@ use std::{fmt, time::Duration};
 pub struct LoginThrottle {
     limiter: Limiter,
     limit: RateLimit,
+    tarpit: Duration,
 }
+
+/// How long a refused login waits before its answer, unless [`LoginThrottle::tarpit`]
+/// says otherwise. Long enough to cut a hammering client to four answers a second per
+/// connection; short enough that a person who mistyped does not notice it.
+pub const DEFAULT_TARPIT: Duration = Duration::from_millis(250);
 
 /// A login attempt the throttle let through. Drop it when the login fails (the
 /// failure counts); call [`release`](Self::release) when it succeeds.
@@ -69,7 +80,35 @@ impl LoginThrottle {
         LoginThrottle {
             limiter,
             limit: RateLimit::new("login", quota),
+            tarpit: DEFAULT_TARPIT,
         }
+    }
+
+    /// Answers each refused login after `delay` ([`DEFAULT_TARPIT`] unless set;
+    /// `Duration::ZERO` answers at once). The wait holds no lock and no hasher: only
+    /// the refused request's own task sleeps.
+    ///
+    /// ```
+    /// use secure_api::ratelimit::{Limiter, LoginThrottle};
+    /// use std::time::Duration;
+    /// let throttle = LoginThrottle::new(Limiter::in_memory(), "5/15m".parse().unwrap())
+    ///     .tarpit(Duration::from_secs(1));
+    /// assert_eq!(throttle.tarpit_delay(), Duration::from_secs(1));
+    /// ```
+    pub fn tarpit(mut self, delay: Duration) -> Self {
+        self.tarpit = delay;
+        self
+    }
+
+    /// How long a refused login waits before its answer (see [`Self::tarpit`]).
+    ///
+    /// ```
+    /// use secure_api::ratelimit::{DEFAULT_TARPIT, Limiter, LoginThrottle};
+    /// let throttle = LoginThrottle::new(Limiter::in_memory(), "5/15m".parse().unwrap());
+    /// assert_eq!(throttle.tarpit_delay(), DEFAULT_TARPIT);
+    /// ```
+    pub fn tarpit_delay(&self) -> Duration {
+        self.tarpit
     }
 
     /// Asks to try a login for `username` from the client of `request`.
