@@ -710,7 +710,9 @@ async fn failed_logins_are_throttled_per_client_ip_and_username() {
         let wrong = login_from(&service, here, "nobody", "wrong").await;
         assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
     }
+    let started = std::time::Instant::now();
     let unknown = login_from(&service, here, "nobody", "secret").await;
+    assert!(started.elapsed() >= secure_api::ratelimit::DEFAULT_TARPIT);
     assert_eq!(unknown.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(header(&unknown, "retry-after"), "300");
     // Successful logins are not failures: alice can log in again and again.

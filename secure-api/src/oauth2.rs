@@ -280,6 +280,9 @@ impl PasswordGrant {
                 Ok(attempt) => Some(attempt),
                 Err(throttled) => {
                     tracing::info!(username = %form.username, "login throttled");
+                    // The form (its password up to the body limit) is not kept
+                    // through the tarpit: only the request's task waits.
+                    drop(form);
                     let delay = throttle.tarpit_delay();
                     if !delay.is_zero() {
                         tokio::time::sleep(delay).await;
@@ -409,4 +412,71 @@ fn is_scope_token(scope: &str) -> bool {
         && scope
             .bytes()
             .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        password::PasswordHasher,
+        ratelimit::{DEFAULT_TARPIT, Limiter},
+        token::{SigningKey, TokenService},
+        users::InMemoryUserStore,
+    };
+    use poem::{Endpoint, Route, http::StatusCode};
+    use poem_openapi::OpenApiService;
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    /// A token endpoint whose throttle has already refused `username`'s client: the
+    /// next login of that pair is refused without a password being checked.
+    async fn throttled_endpoint(tarpit: Option<Duration>, username: &str) -> impl Endpoint {
+        let tokens = TokenService::builder()
+            .issuer("i")
+            .audience("a")
+            .signing_key(SigningKey::hs256("k", &[1u8; 32]).unwrap())
+            .build()
+            .unwrap();
+        let auth = Authenticator::new(tokens, InMemoryUserStore::new());
+        let mut throttle = LoginThrottle::new(Limiter::in_memory(), "1/15m".parse().unwrap());
+        if let Some(tarpit) = tarpit {
+            throttle = throttle.tarpit(tarpit);
+        }
+        // One failure spends the quota (the attempt is dropped: the login failed).
+        drop(
+            throttle
+                .attempt(&Request::default(), username)
+                .await
+                .unwrap(),
+        );
+        let grant = PasswordGrant::new(auth, PasswordHasher::new()).throttle(throttle);
+        Route::new().nest("/", OpenApiService::new(grant, "t", "1"))
+    }
+
+    fn login(username: &str) -> Request {
+        Request::builder()
+            .method(poem::http::Method::POST)
+            .uri(poem::http::Uri::from_static("/token"))
+            .content_type("application/x-www-form-urlencoded")
+            .body(format!(
+                "grant_type=password&username={username}&password=x"
+            ))
+    }
+
+    /// The clock is paused: a sleep advances it by exactly its length, so the time
+    /// an answer took is the tarpit and nothing else.
+    #[tokio::test(start_paused = true)]
+    async fn a_throttled_login_waits_the_tarpit_and_zero_turns_it_off() {
+        for (tarpit, expected) in [
+            (None, DEFAULT_TARPIT),
+            (Some(Duration::from_secs(2)), Duration::from_secs(2)),
+            (Some(Duration::ZERO), Duration::ZERO),
+        ] {
+            let endpoint = throttled_endpoint(tarpit, "nobody-known").await;
+            let started = Instant::now();
+            let response = endpoint.get_response(login("nobody-known")).await;
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(started.elapsed(), expected, "tarpit {tarpit:?}");
+        }
+    }
 }

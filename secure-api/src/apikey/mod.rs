@@ -380,7 +380,8 @@ fn presented_key<'r>(
             }
         }
     }
-    // A malformed place is named before a disagreement between places.
+    // A place that cannot be read (not text, a bad query string) was refused above,
+    // before any disagreement between places, as it always was.
     if presented.ambiguous {
         return Err(ApiKeyRejection::Ambiguous);
     }

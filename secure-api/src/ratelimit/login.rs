@@ -18,10 +18,14 @@ use std::{fmt, time::Duration};
 ///
 /// The limit is named `login`: `override_limit("login", ...)` changes it.
 ///
-/// A refused login is answered only after a short delay ([`Self::tarpit`],
-/// [`DEFAULT_TARPIT`]): a client that keeps guessing past its budget gets a few answers
-/// a second per connection instead of thousands, so a storm of refused logins does not
-/// take the CPU the service's other requests need.
+/// A login the throttle refuses is answered only after a short delay
+/// ([`LoginThrottle::tarpit`], [`DEFAULT_TARPIT`]; a wrong password's own answer is
+/// not delayed): a client that waits for each answer before guessing again, as most
+/// scripts do, gets four answers a second per HTTP/1.1 connection instead of
+/// thousands, so its storm of refused logins leaves the CPU to the service's other
+/// requests. A client that sends without waiting (many connections, HTTP/2 streams)
+/// is not slowed by it; each of its refused attempts still costs no hashing, only
+/// reading the form and checking the limit.
 ///
 /// ```
 /// use secure_api::ratelimit::{Limiter, LoginThrottle, Quota};
@@ -54,6 +58,11 @@ pub struct LoginThrottle {
 /// connection; short enough that a person who mistyped does not notice it.
 pub const DEFAULT_TARPIT: Duration = Duration::from_millis(250);
 
+/// The longest tarpit [`LoginThrottle::tarpit`] accepts. A longer wait would outlast a
+/// reverse proxy's read timeout (the client would see a 504 without `Retry-After`)
+/// and hold connections through a graceful shutdown.
+pub const MAX_TARPIT: Duration = Duration::from_secs(5);
+
 /// A login attempt the throttle let through. Drop it when the login fails (the
 /// failure counts); call [`release`](Self::release) when it succeeds.
 #[must_use = "call .release() after a successful login, or the login counts as a failure"]
@@ -84,19 +93,21 @@ impl LoginThrottle {
         }
     }
 
-    /// Answers each refused login after `delay` ([`DEFAULT_TARPIT`] unless set;
-    /// `Duration::ZERO` answers at once). The wait holds no lock and no hasher: only
-    /// the refused request's own task sleeps.
+    /// Answers each login the throttle refuses after `delay` ([`DEFAULT_TARPIT`]
+    /// unless set; `Duration::ZERO` answers at once; at most [`MAX_TARPIT`], longer
+    /// is cut to it). The wait holds no lock, no hasher and not the form: only the
+    /// refused request's own task and its connection wait.
     ///
     /// ```
-    /// use secure_api::ratelimit::{Limiter, LoginThrottle};
+    /// use secure_api::ratelimit::{Limiter, LoginThrottle, MAX_TARPIT};
     /// use std::time::Duration;
     /// let throttle = LoginThrottle::new(Limiter::in_memory(), "5/15m".parse().unwrap())
     ///     .tarpit(Duration::from_secs(1));
     /// assert_eq!(throttle.tarpit_delay(), Duration::from_secs(1));
+    /// assert_eq!(throttle.tarpit(Duration::from_secs(60)).tarpit_delay(), MAX_TARPIT);
     /// ```
     pub fn tarpit(mut self, delay: Duration) -> Self {
-        self.tarpit = delay;
+        self.tarpit = delay.min(MAX_TARPIT);
         self
     }
 

@@ -76,7 +76,7 @@ pub use gcra::{Acquire, Clock, Decision, FakeClock, Gcra, MonotonicClock};
 pub use limiter::{
     CheckOutcome, FailureMode, HeaderStyle, Limiter, LimiterBuilder, LimiterStats, parse_overrides,
 };
-pub use login::{DEFAULT_TARPIT, LoginAttempt, LoginThrottle, LoginThrottled};
+pub use login::{DEFAULT_TARPIT, LoginAttempt, LoginThrottle, LoginThrottled, MAX_TARPIT};
 pub use policy::{KeyFn, KeyKind, Quota, QuotaParseError, RateLimit, parse_duration};
 pub use store::{Check, CheckFuture, LimitStore, MemoryStore, MemoryStoreStats, Op, StoreError};
 #[cfg(feature = "redis")]
