@@ -116,16 +116,10 @@ struct Inner {
 
 struct PathRule {
     prefix: String,
-    headers: Vec<(HeaderName, Rule)>,
+    /// A `Content-Security-Policy` whose `{script-hashes}` is filled from the page.
+    page_csp: Option<String>,
     /// The rule's set headers and the defaults it leaves alone, as a map to copy whole.
     template: HeaderMap,
-}
-
-enum Rule {
-    Set(HeaderValue),
-    Remove,
-    /// A `Content-Security-Policy` whose `{script-hashes}` is filled from the page.
-    CspWithScriptHashes(String),
 }
 
 impl Default for SecurityHeaders {
@@ -216,12 +210,11 @@ impl SecurityHeaders {
         response: &Response,
     ) -> Option<(&'a str, &'a str)> {
         let rule = self.inner.paths.get(rule?)?;
-        rule.headers.iter().find_map(|(name, value)| match value {
-            Rule::CspWithScriptHashes(template) if !response.headers().contains_key(name) => {
-                Some((rule.prefix.as_str(), template.as_str()))
-            }
-            _ => None,
-        })
+        let template = rule.page_csp.as_deref()?;
+        let page_has_its_own = response
+            .headers()
+            .contains_key(header::CONTENT_SECURITY_POLICY);
+        (!page_has_its_own).then_some((rule.prefix.as_str(), template))
     }
 
     /// Gives `response` the headers of `rule` and the defaults it does not override,
@@ -423,14 +416,16 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
 pub struct SecurityHeadersBuilder {
     headers: Vec<(HeaderName, HeaderValue)>,
     removed: Vec<HeaderName>,
-    paths: Vec<(String, Vec<(HeaderName, BuilderRule)>)>,
+    paths: Vec<(String, Vec<(HeaderName, Rule)>)>,
     errors: Vec<String>,
 }
 
+/// What a path rule does to one header.
 #[derive(Debug)]
-enum BuilderRule {
+enum Rule {
     Set(HeaderValue),
     Remove,
+    /// A `Content-Security-Policy` whose `{script-hashes}` is filled from the page.
     CspWithScriptHashes(String),
 }
 
@@ -479,7 +474,7 @@ impl SecurityHeadersBuilder {
     /// ```
     pub fn set_for_path(mut self, prefix: &str, name: &str, value: &str) -> Self {
         if let Some((name, value)) = self.parse(name, value) {
-            self.path_rule(prefix, name, BuilderRule::Set(value));
+            self.path_rule(prefix, name, Rule::Set(value));
         }
         self
     }
@@ -495,7 +490,7 @@ impl SecurityHeadersBuilder {
     /// ```
     pub fn remove_for_path(mut self, prefix: &str, name: &str) -> Self {
         if let Some(name) = self.parse_name(name) {
-            self.path_rule(prefix, name, BuilderRule::Remove);
+            self.path_rule(prefix, name, Rule::Remove);
         }
         self
     }
@@ -533,7 +528,7 @@ impl SecurityHeadersBuilder {
         self.path_rule(
             prefix,
             header::CONTENT_SECURITY_POLICY,
-            BuilderRule::CspWithScriptHashes(template.to_owned()),
+            Rule::CspWithScriptHashes(template.to_owned()),
         );
         self
     }
@@ -554,24 +549,13 @@ impl SecurityHeadersBuilder {
         let paths = self
             .paths
             .into_iter()
-            .map(|(prefix, headers)| {
-                let headers: Vec<_> = headers
-                    .into_iter()
-                    .map(|(name, rule)| {
-                        let rule = match rule {
-                            BuilderRule::Set(value) => Rule::Set(value),
-                            BuilderRule::Remove => Rule::Remove,
-                            BuilderRule::CspWithScriptHashes(t) => Rule::CspWithScriptHashes(t),
-                        };
-                        (name, rule)
-                    })
-                    .collect();
-                let template = rule_template(&headers, &self.headers);
-                PathRule {
-                    prefix,
-                    headers,
-                    template,
-                }
+            .map(|(prefix, rules)| PathRule {
+                template: rule_template(&rules, &self.headers),
+                page_csp: rules.into_iter().find_map(|(_, rule)| match rule {
+                    Rule::CspWithScriptHashes(template) => Some(template),
+                    _ => None,
+                }),
+                prefix,
             })
             .collect();
         Ok(SecurityHeaders {
@@ -584,7 +568,7 @@ impl SecurityHeadersBuilder {
         })
     }
 
-    fn path_rule(&mut self, prefix: &str, name: HeaderName, rule: BuilderRule) {
+    fn path_rule(&mut self, prefix: &str, name: HeaderName, rule: Rule) {
         if !prefix.starts_with('/') {
             self.errors.push(format!(
                 "the path prefix `{prefix}` does not start with `/`; write it as the \
