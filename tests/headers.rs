@@ -372,6 +372,74 @@ async fn other_origins_get_no_cors_headers() {
     }
 }
 
+/// `Vary` through an `App` with CORS: every answer varies on `Origin`, exactly once,
+/// beside whatever the handler's own `Vary` names; a service without CORS adds none.
+#[tokio::test]
+async fn every_answer_varies_on_origin_once_when_cors_is_on() {
+    #[handler]
+    fn varies(request: &poem::Request) -> Response {
+        let mut response = Response::builder();
+        for value in request.headers().get_all("x-vary") {
+            response = response.header("vary", value.clone());
+        }
+        response.body("varies")
+    }
+    let routes = || Route::new().at("/varies", varies);
+    let cors = || CorsPolicy::new(["https://frontend.example.com"]).unwrap();
+    let headers = || SecurityHeaders::builder().build().unwrap();
+    // Either order of `cors` and `security_headers` gives the same answers.
+    for base in [
+        serve_endpoint(App::new(routes()).cors(cors()).security_headers(headers())).await,
+        serve_endpoint(App::new(routes()).security_headers(headers()).cors(cors())).await,
+    ] {
+        for (own, expected) in [
+            (&[][..], &["Origin"][..]),
+            (&["Accept-Encoding"], &["Origin", "Accept-Encoding"]),
+            (
+                &["Accept-Encoding", "Accept"],
+                &["Origin", "Accept-Encoding", "Accept"],
+            ),
+            (&["origin"], &["origin"]),
+            (&["Accept-Encoding, Origin"], &["Accept-Encoding, Origin"]),
+            (&["Accept", "Origin"], &["Accept", "Origin"]),
+            (&["*"], &["*"]),
+            (&["X-Origin-Id"], &["Origin", "X-Origin-Id"]),
+        ] {
+            let mut request = reqwest::Client::new().get(format!("{base}/varies"));
+            for value in own {
+                request = request.header("x-vary", *value);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let vary: Vec<_> = response.headers().get_all("vary").iter().collect();
+            assert_eq!(vary, expected, "the handler's own Vary: {own:?}");
+            assert_security_headers(&response, "varies");
+        }
+        // The router's 404 and a preflight too, the preflight's own list kept alone.
+        let missing = reqwest::get(format!("{base}/missing")).await.unwrap();
+        assert_eq!(missing.status(), 404);
+        assert_eq!(
+            missing.headers().get_all("vary").iter().collect::<Vec<_>>(),
+            ["Origin"]
+        );
+        let preflight = preflight(&base, "https://frontend.example.com", "GET", "").await;
+        assert_eq!(preflight.status(), 204);
+        assert_eq!(
+            preflight
+                .headers()
+                .get_all("vary")
+                .iter()
+                .collect::<Vec<_>>(),
+            ["Origin, Access-Control-Request-Method, Access-Control-Request-Headers"]
+        );
+    }
+    let without_cors = serve_endpoint(App::new(routes())).await;
+    let response = reqwest::get(format!("{without_cors}/varies"))
+        .await
+        .unwrap();
+    assert!(response.headers().get("vary").is_none());
+}
+
 #[tokio::test]
 async fn a_preflight_for_another_method_or_header_is_refused() {
     let (base, _) = serve_app().await;

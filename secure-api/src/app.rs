@@ -11,8 +11,9 @@ use std::fmt;
 /// 1. [trusted hosts](crate::hosts): a `Host` the service does not answer to gets 400
 ///    before anything else runs (when configured: any host is allowed otherwise, and a
 ///    warning says so at start);
-/// 2. [CORS](crate::cors): preflights answered, `Access-Control-*` on the way out
-///    (when configured: no CORS header otherwise, so browsers allow same-origin only);
+/// 2. [CORS](crate::cors): preflights answered, `Access-Control-*` on the way out and
+///    `Vary: Origin` on every answer (when configured: no CORS header otherwise, so
+///    browsers allow same-origin only);
 /// 3. the request data the guards read ([`Authenticator`](crate::Authenticator),
 ///    ...);
 /// 4. the routes, where each guarded operation runs its own
@@ -111,6 +112,7 @@ impl<E: Endpoint> App<E> {
     /// ```
     pub fn cors(mut self, cors: CorsPolicy) -> Self {
         self.cors = Some(cors);
+        self.headers = self.headers.varying_on_origin();
         self
     }
 
@@ -122,7 +124,10 @@ impl<E: Endpoint> App<E> {
     ///     .security_headers(SecurityHeaders::builder().swagger_ui("/docs").build().unwrap());
     /// ```
     pub fn security_headers(mut self, headers: SecurityHeaders) -> Self {
-        self.headers = headers;
+        self.headers = match self.cors {
+            Some(_) => headers.varying_on_origin(),
+            None => headers,
+        };
         self
     }
 
@@ -176,10 +181,12 @@ impl<E: Endpoint> Endpoint for App<E> {
             let mut response = match self.answer_before_routes(&request) {
                 Some(answer) => answer,
                 None => {
-                    let origin = request.headers().get(poem::http::header::ORIGIN).cloned();
+                    // `Vary: Origin` is in the headers' prepared maps already.
+                    let allowed = (self.cors.as_ref())
+                        .and_then(|cors| Some((cors, cors.allowed_origin(&request)?.clone())));
                     let mut response = self.routes.get_response(request).await;
-                    if let Some(cors) = &self.cors {
-                        cors.decorate(origin.as_ref(), &mut response);
+                    if let Some((cors, origin)) = allowed {
+                        cors.allow(origin, response.headers_mut());
                     }
                     response
                 }

@@ -18,7 +18,7 @@
 use crate::problem::Problem;
 use poem::{
     Endpoint, IntoResponse, Middleware, Request, Response,
-    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
 };
 use std::{fmt, sync::Arc};
 
@@ -308,10 +308,7 @@ impl CorsPolicy {
         method: &HeaderValue,
         request: &Request,
     ) -> Result<(), &'static str> {
-        if !origin
-            .to_str()
-            .is_ok_and(|origin| self.allows_origin(origin))
-        {
+        if !self.allows_origin_value(origin) {
             return Err("origin not allowed");
         }
         let method_allowed = method
@@ -353,22 +350,28 @@ impl CorsPolicy {
     /// ```
     pub fn decorate(&self, origin: Option<&HeaderValue>, response: &mut Response) {
         let headers = response.headers_mut();
-        if !headers.get_all(header::VARY).iter().any(|v| {
-            v.to_str()
-                .is_ok_and(|v| v.to_ascii_lowercase().contains("origin"))
-        }) {
+        if !headers.get_all(header::VARY).iter().any(vary_names_origin) {
             headers.append(header::VARY, HeaderValue::from_static("Origin"));
         }
-        let Some(origin) = origin else {
-            return;
-        };
-        if !origin
+        if let Some(origin) = origin.filter(|origin| self.allows_origin_value(origin)) {
+            self.allow(origin.clone(), headers);
+        }
+    }
+
+    /// The request's `Origin` when it is allowed, for [`Self::allow`] on its answer.
+    pub(crate) fn allowed_origin<'r>(&self, request: &'r Request) -> Option<&'r HeaderValue> {
+        (request.headers().get(header::ORIGIN)).filter(|origin| self.allows_origin_value(origin))
+    }
+
+    fn allows_origin_value(&self, origin: &HeaderValue) -> bool {
+        origin
             .to_str()
             .is_ok_and(|origin| self.allows_origin(origin))
-        {
-            return;
-        }
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    }
+
+    /// The headers that let an allowed `origin` read the answer (`Vary: Origin` aside).
+    pub(crate) fn allow(&self, origin: HeaderValue, headers: &mut HeaderMap) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         if self.inner.settings.credentials {
             headers.insert(
                 header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
@@ -379,6 +382,17 @@ impl CorsPolicy {
             headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
         }
     }
+}
+
+/// Whether a `Vary` value already covers the origin: it names `Origin` (in any case,
+/// among its comma-separated fields) or is `*`.
+pub(crate) fn vary_names_origin(value: &HeaderValue) -> bool {
+    value.to_str().is_ok_and(|value| {
+        value
+            .split(',')
+            .map(str::trim)
+            .any(|field| field == "*" || field.eq_ignore_ascii_case("origin"))
+    })
 }
 
 /// `scheme://host[:port]`, lower-cased as browsers serialize origins.

@@ -112,6 +112,9 @@ struct Inner {
     paths: Vec<PathRule>,
     /// Per path: a fingerprint of the page and the policy computed for it.
     computed: Mutex<HashMap<String, (u64, HeaderValue)>>,
+    /// Every template carries `Vary: Origin`, for a service with CORS: see
+    /// [`SecurityHeaders::varying_on_origin`].
+    vary_origin: bool,
 }
 
 struct PathRule {
@@ -173,6 +176,38 @@ impl SecurityHeaders {
     pub async fn apply(&self, path: &str, mut response: Response) -> Response {
         self.apply_rule(self.rule_for(path), &mut response).await;
         response
+    }
+
+    /// These headers with `Vary: Origin` on every answer, for [`App`](crate::App) with
+    /// CORS, whose answers depend on the request's origin. In the prepared maps, it
+    /// costs nothing per request, where adding it to each answer cost a lookup and an
+    /// insert. A handler's own `Vary` is added to it; one that already names `Origin`
+    /// (as a preflight's does) is kept alone.
+    pub(crate) fn varying_on_origin(&self) -> SecurityHeaders {
+        if self.inner.vary_origin {
+            return self.clone();
+        }
+        let with_vary = |template: &HeaderMap| {
+            let mut template = template.clone();
+            template.append(header::VARY, HeaderValue::from_static("Origin"));
+            template
+        };
+        let inner = &self.inner;
+        SecurityHeaders {
+            inner: Arc::new(Inner {
+                template: with_vary(&inner.template),
+                removed: inner.removed.clone(),
+                paths: (inner.paths.iter())
+                    .map(|rule| PathRule {
+                        prefix: rule.prefix.clone(),
+                        page_csp: rule.page_csp.clone(),
+                        template: with_vary(&rule.template),
+                    })
+                    .collect(),
+                computed: Mutex::new(HashMap::new()),
+                vary_origin: true,
+            }),
+        }
     }
 
     /// The path rule that covers `path` (the longest prefix), as an index; found
@@ -240,17 +275,26 @@ impl SecurityHeaders {
         let own = std::mem::take(response.headers_mut());
         // The map's iterator names a header at its first value only (`None` after).
         let mut current: Option<HeaderName> = None;
+        let mut own_vary = false;
         for (name, value) in own {
             if let Some(name) = name {
                 if self.inner.removed.contains(&name) {
                     current = None;
                     continue;
                 }
-                headers.insert(&name, value);
+                if self.inner.vary_origin && name == header::VARY {
+                    own_vary = true;
+                    headers.append(&name, value);
+                } else {
+                    headers.insert(&name, value);
+                }
                 current = Some(name);
             } else if let Some(name) = &current {
                 headers.append(name, value);
             }
+        }
+        if own_vary {
+            drop_template_vary_if_own_names_origin(&mut headers);
         }
         if let Some(csp) = page_csp {
             insert_unless_set(&mut headers, &header::CONTENT_SECURITY_POLICY, csp);
@@ -337,6 +381,24 @@ fn rule_template(rule: &[(HeaderName, Rule)], defaults: &[(HeaderName, HeaderVal
         }
     }
     template
+}
+
+/// The answer's `Vary` is the template's `Origin` followed by the handler's own values;
+/// when those already name `Origin` (or are `*`), the template's is dropped.
+#[cold]
+fn drop_template_vary_if_own_names_origin(headers: &mut HeaderMap) {
+    let own: Vec<HeaderValue> = headers
+        .get_all(header::VARY)
+        .iter()
+        .skip(1)
+        .cloned()
+        .collect();
+    if own.iter().any(crate::cors::vary_names_origin) {
+        headers.remove(header::VARY);
+        for value in own {
+            headers.append(header::VARY, value);
+        }
+    }
 }
 
 /// One hash of the name (the entry), not two (a lookup, then an insert).
@@ -564,6 +626,7 @@ impl SecurityHeadersBuilder {
                 removed: self.removed,
                 paths,
                 computed: Mutex::new(HashMap::new()),
+                vary_origin: false,
             }),
         })
     }

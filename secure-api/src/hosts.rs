@@ -127,15 +127,22 @@ impl TrustedHosts {
     /// let request = Request::builder().header("host", "evil.example.net").finish();
     /// assert_eq!(hosts.check(&request).unwrap_err().status().as_u16(), 400);
     /// ```
+    #[inline]
     pub fn check(&self, request: &Request) -> Result<(), Problem> {
         // The common case, admitted without allocating: one Host header naming an
-        // allowed host, and no other host in the request target. Every refusal is
-        // judged below, so it names exactly what is wrong.
+        // allowed host, and no other host in the request target. Every other request
+        // is judged out of line, so a refusal names exactly what is wrong.
         if let Some(name) = plain_request_host(request)
             && self.allows_name_ignoring_case(name)
         {
             return Ok(());
         }
+        self.judge(request)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn judge(&self, request: &Request) -> Result<(), Problem> {
         match request_host(request) {
             Ok(name) if self.allows_name(&name) => Ok(()),
             Ok(_) => Err(refusal(
