@@ -70,6 +70,7 @@ pub mod headers;
 mod hex;
 pub mod hosts;
 pub mod mtls;
+pub mod normalize_path;
 pub mod oauth2;
 pub mod openapi;
 pub mod password;

@@ -14,12 +14,12 @@ use secure_api::{
     headers::SecurityHeaders,
     hosts::TrustedHosts,
     mtls::{MtlsConfig, MtlsListener},
+    normalize_path::{NormalizePath, TrailingSlash},
     oauth2::PasswordGrant,
     password::PasswordHasher,
     poem::{
         EndpointExt, Route, Server,
         listener::{Acceptor, Listener, TcpListener},
-        middleware::{NormalizePath, TrailingSlash},
     },
     poem_openapi::OpenApiService,
     ratelimit::{Limiter, LoginThrottle, MemoryStore, RedisStore},
