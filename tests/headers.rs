@@ -433,6 +433,32 @@ async fn every_answer_varies_on_origin_once_when_cors_is_on() {
             ["Origin, Access-Control-Request-Method, Access-Control-Request-Headers"]
         );
     }
+    // A `Vary` of the builder's own stays, with the handler's after it.
+    let with_language = || {
+        SecurityHeaders::builder()
+            .set("Vary", "Accept-Language")
+            .build()
+            .unwrap()
+    };
+    let base = serve_endpoint(
+        App::new(routes())
+            .security_headers(with_language())
+            .cors(cors()),
+    )
+    .await;
+    for (own, expected) in [
+        (&[][..], &["Accept-Language", "Origin"][..]),
+        (&["Origin"], &["Accept-Language", "Origin"]),
+        (&["Accept"], &["Accept-Language", "Origin", "Accept"]),
+    ] {
+        let mut request = reqwest::Client::new().get(format!("{base}/varies"));
+        for value in own {
+            request = request.header("x-vary", *value);
+        }
+        let response = request.send().await.unwrap();
+        let vary: Vec<_> = response.headers().get_all("vary").iter().collect();
+        assert_eq!(vary, expected, "the handler's own Vary: {own:?}");
+    }
     let without_cors = serve_endpoint(App::new(routes())).await;
     let response = reqwest::get(format!("{without_cors}/varies"))
         .await

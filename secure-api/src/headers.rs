@@ -181,15 +181,24 @@ impl SecurityHeaders {
     /// These headers with `Vary: Origin` on every answer, for [`App`](crate::App) with
     /// CORS, whose answers depend on the request's origin. In the prepared maps, it
     /// costs nothing per request, where adding it to each answer cost a lookup and an
-    /// insert. A handler's own `Vary` is added to it; one that already names `Origin`
-    /// (as a preflight's does) is kept alone.
+    /// insert. A handler's own `Vary` is added to the prepared one rather than put in
+    /// its place (an answer varies on every field either names), and `Origin` is
+    /// named once: the prepared one gives way to a handler's that names it too (as a
+    /// preflight's does).
     pub(crate) fn varying_on_origin(&self) -> SecurityHeaders {
         if self.inner.vary_origin {
             return self.clone();
         }
         let with_vary = |template: &HeaderMap| {
             let mut template = template.clone();
-            template.append(header::VARY, HeaderValue::from_static("Origin"));
+            // A `Vary` set with the builder that covers the origin already is enough.
+            if !template
+                .get_all(header::VARY)
+                .iter()
+                .any(crate::cors::vary_names_origin)
+            {
+                template.append(header::VARY, HeaderValue::from_static("Origin"));
+            }
             template
         };
         let inner = &self.inner;
@@ -383,21 +392,29 @@ fn rule_template(rule: &[(HeaderName, Rule)], defaults: &[(HeaderName, HeaderVal
     template
 }
 
-/// The answer's `Vary` is the template's `Origin` followed by the handler's own values;
-/// when those already name `Origin` (or are `*`), the template's is dropped.
+/// The answer's `Vary` is the template's values followed by the handler's own; when
+/// `Origin` is then covered twice (the handler named it too, or said `*`), the one
+/// value that is `Origin` alone, the template's, goes.
 #[cold]
 fn drop_template_vary_if_own_names_origin(headers: &mut HeaderMap) {
-    let own: Vec<HeaderValue> = headers
-        .get_all(header::VARY)
+    let mut values: Vec<HeaderValue> = headers.get_all(header::VARY).iter().cloned().collect();
+    if values
         .iter()
-        .skip(1)
-        .cloned()
-        .collect();
-    if own.iter().any(crate::cors::vary_names_origin) {
-        headers.remove(header::VARY);
-        for value in own {
-            headers.append(header::VARY, value);
-        }
+        .filter(|value| crate::cors::vary_names_origin(value))
+        .count()
+        < 2
+    {
+        return;
+    }
+    let Some(ours) =
+        (values.iter()).position(|value| value.as_bytes().eq_ignore_ascii_case(b"origin"))
+    else {
+        return;
+    };
+    values.remove(ours);
+    headers.remove(header::VARY);
+    for value in values {
+        headers.append(header::VARY, value);
     }
 }
 
