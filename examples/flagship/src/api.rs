@@ -289,7 +289,7 @@ impl PublicApi {
         Json(Resource {
             resource: "secure data".to_owned(),
             owner: key.owner().to_owned(),
-            scope: key.scopes().collect::<Vec<_>>().join(" "),
+            scope: key.scope().to_owned(),
         })
     }
 

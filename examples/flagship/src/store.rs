@@ -190,7 +190,7 @@ impl Database {
         )
         .bind(record.digest.to_hex())
         .bind(&record.owner)
-        .bind(record.scopes.join(" "))
+        .bind(&record.scope)
         .execute(&self.pool)
         .await
         .map_err(store_error)?;
@@ -267,10 +267,10 @@ impl ApiKeyStore for Database {
             .await
             .map_err(store_error)?;
         let Some(row) = row else { return Ok(None) };
-        Ok(Some(ApiKeyRecord::new(
+        Ok(Some(ApiKeyRecord::with_scope(
             *digest,
             row.try_get::<String, _>("owner").map_err(store_error)?,
-            words(row.try_get("scopes").map_err(store_error)?),
+            row.try_get::<String, _>("scopes").map_err(store_error)?,
         )))
     }
 }

@@ -187,7 +187,7 @@ impl fmt::Debug for ApiKeyIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiKeyIdentity")
             .field("owner", &self.inner.owner)
-            .field("scopes", &self.inner.scopes)
+            .field("scope", &self.inner.scope)
             .field("key_id", &self.key_id())
             .finish()
     }
@@ -211,7 +211,17 @@ impl ApiKeyIdentity {
     /// fn scopes(key: &ApiKeyIdentity) -> Vec<&str> { key.scopes().collect() }
     /// ```
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.inner.scopes.iter().map(String::as_str)
+        self.inner.scopes()
+    }
+
+    /// The key's scopes separated by spaces, as OAuth writes a `scope`.
+    ///
+    /// ```
+    /// # use secure_api::ApiKeyIdentity;
+    /// fn scope(key: &ApiKeyIdentity) -> String { key.scope().to_owned() }
+    /// ```
+    pub fn scope(&self) -> &str {
+        &self.inner.scope
     }
 
     /// Whether the key has `scope`.

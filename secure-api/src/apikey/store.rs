@@ -17,29 +17,67 @@ pub struct ApiKeyRecord {
     pub digest: KeyDigest,
     /// Who the key belongs to: a service, a customer, ...
     pub owner: String,
-    /// What the key may do, checked by `#[requires_api_key(scope = "...")]`.
-    pub scopes: Vec<String>,
+    /// What the key may do, checked by `#[requires_api_key(scope = "...")]`: scopes
+    /// separated by spaces, as OAuth writes a `scope` (RFC 6749 §3.3), and as a
+    /// database column usually keeps them.
+    pub scope: String,
 }
 
 impl ApiKeyRecord {
-    /// A record for the key whose digest is `digest`.
+    /// A record for the key whose digest is `digest`, with these scopes.
     ///
     /// ```
     /// use secure_api::apikey::{ApiKeyHasher, ApiKeyRecord};
     /// let hasher = ApiKeyHasher::new(&[7u8; 32]).unwrap();
-    /// let record = ApiKeyRecord::new(hasher.digest("valid_api_key_2"), "service2", ["read:write"]);
-    /// assert_eq!(record.scopes, ["read:write"]);
+    /// let record = ApiKeyRecord::new(hasher.digest("valid_api_key_2"), "service2", ["read", "write"]);
+    /// assert_eq!(record.scope, "read write");
     /// ```
     pub fn new<I, S>(digest: KeyDigest, owner: impl Into<String>, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
-        S: Into<String>,
+        S: AsRef<str>,
     {
+        let mut scope = String::new();
+        for granted in scopes {
+            if !scope.is_empty() {
+                scope.push(' ');
+            }
+            scope.push_str(granted.as_ref());
+        }
+        Self::with_scope(digest, owner, scope)
+    }
+
+    /// A record whose scopes come as one space-separated `scope`, as a store reads
+    /// them from its column: nothing is split or copied.
+    ///
+    /// ```
+    /// use secure_api::apikey::{ApiKeyHasher, ApiKeyRecord};
+    /// let hasher = ApiKeyHasher::new(&[7u8; 32]).unwrap();
+    /// let record = ApiKeyRecord::with_scope(hasher.digest("k"), "service2", "read write");
+    /// assert!(record.scopes().eq(["read", "write"]));
+    /// ```
+    pub fn with_scope(
+        digest: KeyDigest,
+        owner: impl Into<String>,
+        scope: impl Into<String>,
+    ) -> Self {
         ApiKeyRecord {
             digest,
             owner: owner.into(),
-            scopes: scopes.into_iter().map(Into::into).collect(),
+            scope: scope.into(),
         }
+    }
+
+    /// The scopes one by one.
+    ///
+    /// ```
+    /// # use secure_api::apikey::{ApiKeyHasher, ApiKeyRecord};
+    /// # let hasher = ApiKeyHasher::new(&[7u8; 32]).unwrap();
+    /// let record = ApiKeyRecord::new(hasher.digest("k"), "me", ["read"]);
+    /// assert_eq!(record.scopes().collect::<Vec<_>>(), ["read"]);
+    /// ```
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.split_ascii_whitespace()
     }
 }
 
