@@ -372,6 +372,15 @@ async fn other_origins_get_no_cors_headers() {
     }
 }
 
+/// The answer of `/varies`, whose handler sends each of `own` as a `Vary` value.
+async fn varies_answer(base: &str, own: &[&str]) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(format!("{base}/varies"));
+    for value in own {
+        request = request.header("x-vary", *value);
+    }
+    request.send().await.unwrap()
+}
+
 /// `Vary` through an `App` with CORS: every answer varies on `Origin`, exactly once,
 /// beside whatever the handler's own `Vary` names; a service without CORS adds none.
 #[tokio::test]
@@ -405,11 +414,7 @@ async fn every_answer_varies_on_origin_once_when_cors_is_on() {
             (&["*"], &["*"]),
             (&["X-Origin-Id"], &["Origin", "X-Origin-Id"]),
         ] {
-            let mut request = reqwest::Client::new().get(format!("{base}/varies"));
-            for value in own {
-                request = request.header("x-vary", *value);
-            }
-            let response = request.send().await.unwrap();
+            let response = varies_answer(&base, own).await;
             assert_eq!(response.status(), 200);
             let vary: Vec<_> = response.headers().get_all("vary").iter().collect();
             assert_eq!(vary, expected, "the handler's own Vary: {own:?}");
@@ -451,11 +456,7 @@ async fn every_answer_varies_on_origin_once_when_cors_is_on() {
         (&["Origin"], &["Accept-Language", "Origin"]),
         (&["Accept"], &["Accept-Language", "Origin", "Accept"]),
     ] {
-        let mut request = reqwest::Client::new().get(format!("{base}/varies"));
-        for value in own {
-            request = request.header("x-vary", *value);
-        }
-        let response = request.send().await.unwrap();
+        let response = varies_answer(&base, own).await;
         let vary: Vec<_> = response.headers().get_all("vary").iter().collect();
         assert_eq!(vary, expected, "the handler's own Vary: {own:?}");
     }

@@ -181,9 +181,11 @@ impl SecurityHeaders {
     /// These headers with `Vary: Origin` on every answer, for [`App`](crate::App) with
     /// CORS, whose answers depend on the request's origin. In the prepared maps, it
     /// is one more entry in each answer's copy, where adding it to each answer took a
-    /// lookup and an append, in two more functions on every request's path. A handler's own `Vary` is added to the prepared one rather than put in
-    /// its place (an answer varies on every field either names), and `Origin` is
-    /// named once: the prepared one gives way to a handler's that names it too (as a
+    /// lookup and an append, in two more functions on every request's path.
+    ///
+    /// A handler's own `Vary` is added to the prepared one rather than put in its
+    /// place (an answer varies on every field either names), and `Origin` is named
+    /// once: the prepared one gives way to a handler's that names it too (as a
     /// preflight's does).
     pub(crate) fn varying_on_origin(&self) -> SecurityHeaders {
         if self.inner.vary_origin {

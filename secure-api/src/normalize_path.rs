@@ -76,7 +76,7 @@ impl<E: Endpoint> Endpoint for NormalizePathEndpoint<E> {
 
 /// The normal form of `path`, or `None` when it is normal already (or empty: poem
 /// leaves an empty path alone too).
-pub(crate) fn normalized(path: &str, style: TrailingSlash) -> Option<String> {
+fn normalized(path: &str, style: TrailingSlash) -> Option<String> {
     let bytes = path.as_bytes();
     let merges = bytes.windows(2).any(|pair| pair == b"//");
     let ends_with_slash = bytes.last() == Some(&b'/');
